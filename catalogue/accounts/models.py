@@ -1,0 +1,61 @@
+"""Users and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from catalogue.extensions import db
+from catalogue.supplies.models import TimestampMixin
+
+ROLES = ("officer", "manufacturer", "staff")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('officer', 'manufacturer', 'staff')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint is case-insensitive.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    name: Mapped[str | None] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20), default="officer")
+    manufacturer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("manufacturers.id"), index=True
+    )
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
+    job_title: Mapped[str | None] = mapped_column(sa.String(120))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    manufacturer = relationship("Manufacturer", foreign_keys=[manufacturer_id])
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return email.strip().lower()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,3 @@
+from catalogue.content.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from catalogue.supplies.views import bp
+
+__all__ = ["bp"]

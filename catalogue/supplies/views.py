@@ -1,0 +1,92 @@
+"""Public catalogue pages: landing, product list and page, manufacturers, comparison."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from catalogue.errors import ServiceError
+from catalogue.lib.paging import page_arg
+from catalogue.supplies import services
+from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
+
+bp = Blueprint("supplies", __name__, url_prefix="/supplies")
+
+
+@bp.get("/")
+def landing():
+    return render_template(
+        "supplies/landing.html",
+        categories=services.categories_with_counts(),
+        category_kinds=CATEGORY_KINDS,
+        manufacturers=services.list_manufacturers(),
+        featured=services.featured_products(),
+    )
+
+
+@bp.get("/products/")
+def product_list():
+    filters = services.clean_filters(request.args)
+    q = request.args.get("q", "").strip()
+    if len(q) > services.MAX_QUERY_LENGTH:
+        abort(400, description="The search text is too long (at most 200 characters).")
+    sort = request.args.get("sort", "name")
+    if sort not in services.SORTS:
+        sort = "name"
+    page = page_arg()
+    pagination = services.search_products(
+        filters, q or None, sort, page, current_app.config["PRODUCTS_PER_PAGE"]
+    )
+    if page > 1 and not pagination.items:
+        abort(404, description="There is no such page of results.")
+    return render_template(
+        "supplies/product_list.html",
+        pagination=pagination,
+        facets=services.facet_counts(filters, q or None),
+        facet_names=services.FACETS,
+        filters=filters,
+        q=q,
+        sort=sort,
+        sorts={key: label for key, (label, _order) in services.SORTS.items()},
+    )
+
+
+@bp.get("/products/<slug>")
+def product_detail(slug):
+    product = services.get_published_product(slug)
+    if product is None:
+        abort(404, description="We could not find that product.")
+    return render_template("supplies/product_detail.html", product=product, authorities=AUTHORITIES)
+
+
+@bp.get("/manufacturers/")
+def manufacturer_list():
+    return render_template(
+        "supplies/manufacturer_list.html", manufacturers=services.list_manufacturers()
+    )
+
+
+@bp.get("/manufacturers/<slug>")
+def manufacturer_detail(slug):
+    manufacturer = services.get_manufacturer(slug)
+    if manufacturer is None:
+        abort(404, description="We could not find that manufacturer.")
+    products = services.published_products_of(manufacturer)
+    return render_template(
+        "supplies/manufacturer_detail.html", manufacturer=manufacturer, products=products
+    )
+
+
+@bp.get("/compare")
+def compare():
+    # Accepts ?products=a,b and, from the list page's checkboxes, ?products=a&products=b.
+    chosen = request.args.getlist("products")
+    if not chosen:
+        return render_template("supplies/compare.html", products=[], error=None)
+    raw = ",".join(chosen)
+    try:
+        products = services.products_for_comparison(raw)
+    except ServiceError as error:
+        return render_template("supplies/compare.html", products=[], error=error.message), 400
+    except LookupError:
+        abort(404, description="One of the products to compare does not exist.")
+    return render_template(
+        "supplies/compare.html", products=products, rows=services.comparison_rows(products)
+    )

@@ -1,0 +1,3 @@
+from catalogue import create_app
+
+app = create_app()
