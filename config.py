@@ -48,6 +48,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only"  # noqa: S105 (the test suite's own key)
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    # Cheap hashing for tests; the other configs use scrypt at its default cost.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 (a method name, not a password)
 
 
 class ProductionConfig(Config):

@@ -69,7 +69,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A deactivated account loses its open sessions at once, not at their expiry.
+        return user if user is not None and user.active else None
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -82,13 +84,14 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from catalogue.accounts import bp as accounts_bp
     from catalogue.content import bp as content_bp
     from catalogue.health import bp as health_bp
+    from catalogue.staff import bp as staff_bp
     from catalogue.supplies import bp as supplies_bp
 
-    app.register_blueprint(content_bp)
-    app.register_blueprint(supplies_bp)
-    app.register_blueprint(health_bp)
+    for blueprint in (content_bp, supplies_bp, accounts_bp, staff_bp, health_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from catalogue import create_app
 from catalogue.extensions import db
 
-pytest_plugins = ["tests.fixtures.supplies"]
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.supplies"]
 
 BACKENDS = ["sqlite", "postgresql"]
 PG_SKIP_REASON = (
@@ -28,6 +28,8 @@ def _database(backend: str, schema: str) -> tuple[str, dict]:
     """The URL and engine options for one backend; PostgreSQL fixtures get a schema each."""
     if backend == "sqlite":
         return "sqlite://", {}
+    # Lets two checkouts run their suites against one server at the same time.
+    schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip(PG_SKIP_REASON)
@@ -57,6 +59,7 @@ def _make_app(backend: str, schema: str, tmp_path: Path, **overrides):
 
 
 def _teardown(app, backend: str, schema: str) -> None:
+    schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema
     with app.app_context():
         db.session.remove()
         db.drop_all()

@@ -1,0 +1,3 @@
+from catalogue.accounts.views import bp
+
+__all__ = ["bp"]

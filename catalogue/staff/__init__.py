@@ -1,0 +1,3 @@
+from catalogue.staff.views import bp
+
+__all__ = ["bp"]
