@@ -23,11 +23,29 @@ class Config:
     MAIL_OUTBOX_DIR = _env_path("MAIL_OUTBOX_DIR", INSTANCE_DIR / "outbox")
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"  # STARTTLS when offered
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get(
-        "MAIL_DEFAULT_SENDER", "CAC Medical Supplies <noreply@localhost>"
+        "MAIL_DEFAULT_SENDER", "CAC Medical Supplies <noreply@cac-supplies.invalid>"
     )
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # Each app process delivers the outbox in a background thread unless this is "0"
+    # (then run `flask mail deliver` as its own process).
+    MAIL_DELIVERY_THREAD = os.environ.get("MAIL_DELIVERY_THREAD", "1") == "1"
+    # In-memory limits are per process; set redis://... to share them between workers and machines.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    REGISTER_RATE_LIMIT = "5 per minute;20 per hour"
+    PASSWORD_RESET_HOURS = 2
+    INVITATION_DAYS = 7
+    MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # uploads above 10 MB get a clear message, not a 413
 
     SITE_NAME = "CAC Medical Supplies Export Portal"
+    # The public address of the site, for links in e-mails and PDFs (e.g. https://supplies.example).
+    SITE_URL = os.environ.get("SITE_URL")
     PRODUCTS_PER_PAGE = 20
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_TIME_LIMIT = None
@@ -48,6 +66,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only"  # noqa: S105 (the test suite's own key)
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    MAIL_DELIVERY_THREAD = False
+    RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
+    SITE_URL = "http://localhost"
     # Cheap hashing for tests; the other configs use scrypt at its default cost.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 (a method name, not a password)
 

@@ -1,12 +1,13 @@
 """The CAC Medical Supplies Export Portal application factory."""
 
 import logging
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
 
-from catalogue.extensions import bootstrap, csrf, db, login_manager, migrate
+from catalogue.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,7 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_security_headers(app)
     register_cli(app)
+    register_background_work(app)
     logging.basicConfig(level=logging.INFO)
     return app
 
@@ -59,12 +61,16 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message_category = "info"
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _tune_sqlite)
 
+    import catalogue.models  # noqa: F401  (every feature's tables, for relationships by name)
     from catalogue.accounts.models import User
 
     @login_manager.user_loader
@@ -119,6 +125,25 @@ def register_security_headers(app: Flask) -> None:
                 "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
             )
         return response
+
+
+def register_background_work(app: Flask) -> None:
+    """Start the outbox deliverer with the first request a process serves (never in CLI runs)."""
+    if not app.config.get("MAIL_DELIVERY_THREAD"):
+        return
+    started = threading.Event()
+    lock = threading.Lock()
+
+    @app.before_request
+    def start_workers():
+        if started.is_set():
+            return
+        with lock:
+            if not started.is_set():
+                from catalogue.mail.delivery import start_delivery_thread
+
+                start_delivery_thread(app)
+                started.set()
 
 
 def register_cli(app: Flask) -> None:

@@ -16,6 +16,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
+    app.cli.add_command(mail)
     app.shell_context_processor(_shell_context)
 
 
@@ -73,3 +74,27 @@ def ensure_staff(email: str) -> None:
     db.session.commit()
     click.echo(f"Created the first staff account: {email.strip().lower()}")
     click.echo(f"Its password (shown this once, store it safely): {password}")
+
+
+@click.group()
+def mail() -> None:
+    """Outgoing mail."""
+
+
+@mail.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due and exit.")
+def deliver(once: bool) -> None:
+    """Deliver the outbox (a separate process; the app also delivers in a background thread)."""
+    import time
+
+    from catalogue.mail.delivery import POLL_SECONDS, deliver_pending
+
+    while True:
+        counts = deliver_pending()
+        if any(counts.values()):
+            click.echo(
+                f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}"
+            )
+        if once:
+            return
+        time.sleep(POLL_SECONDS)

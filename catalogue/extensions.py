@@ -1,6 +1,8 @@
 """Extension objects, created unbound and initialised in create_app()."""
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# In-memory by default (per process); RATELIMIT_STORAGE_URI=redis://... shares limits.
+limiter = Limiter(get_remote_address)

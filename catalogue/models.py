@@ -1,6 +1,7 @@
 """Imports every feature's models so that Alembic and the app see all tables."""
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import AccountToken, User
+from catalogue.mail.models import OutboundEmail
 from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import (
     Approval,
@@ -13,6 +14,8 @@ from catalogue.supplies.models import (
 )
 
 __all__ = [
+    "AccountToken",
+    "OutboundEmail",
     "Approval",
     "Category",
     "ChangeRecord",

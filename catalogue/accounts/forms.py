@@ -1,10 +1,18 @@
 """Account forms: shape and format only; rules live in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from catalogue.accounts.services import MIN_PASSWORD_LENGTH
+from catalogue.lib.countries import country_choices
 
 
 class LoginForm(FlaskForm):
@@ -22,6 +30,7 @@ class RegistrationForm(FlaskForm):
     )
     job_title = StringField("Job title", validators=[Optional(), Length(max=120)])
     city = StringField("City", validators=[Optional(), Length(max=100)])
+    country = SelectField("Country", validators=[DataRequired()], validate_choice=True)
     password = PasswordField(
         f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
@@ -31,6 +40,10 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
     submit = SubmitField("Create account")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", "Choose a country")] + country_choices()
 
 
 class PasswordResetRequestForm(FlaskForm):
@@ -53,3 +66,5 @@ class NewPasswordForm(FlaskForm):
 class InvitationAcceptForm(NewPasswordForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     submit = SubmitField("Create my account")
+    # Field order on the page: name first.
+    field_order = ("name", "password", "confirm")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalogue.extensions import db
+from catalogue.lib.dates import utcnow
 from catalogue.supplies.models import TimestampMixin
 
 ROLES = ("officer", "manufacturer", "staff")
@@ -61,3 +62,30 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+TOKEN_PURPOSES = ("password_reset", "invitation")
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link token (password reset, manufacturer invitation).
+
+    Only the token's SHA-256 is stored: a leaked database does not leak working links.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    manufacturer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("manufacturers.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    user = relationship("User", foreign_keys=[user_id])
+    manufacturer = relationship("Manufacturer")
+    created_by = relationship("User", foreign_keys=[created_by_id])

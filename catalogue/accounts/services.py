@@ -1,22 +1,73 @@
-"""Account operations shared by the CLI and (later) the account pages."""
+"""Account operations: sign-in, registration, password reset, invitations, staff accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import AccountToken, User
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
+from catalogue.lib.urls import external_url
+from catalogue.mail.services import queue_email
+
+logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 
 __all__ = [
     "ServiceError",
+    "accept_invitation",
     "authenticate",
+    "check_password_policy",
     "create_staff_user",
     "find_user_by_email",
+    "invite_manufacturer_user",
+    "register_officer",
+    "request_password_reset",
+    "reset_password",
+    "set_user_active",
     "staff_exists",
+    "token_for",
 ]
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if password.lower() in _common_passwords() or len(set(password)) < 4:
+        raise ServiceError("password", "That password is too common or too easy to guess.")
+
+
+def _normalised_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ServiceError("email", f"That is not a valid e-mail address: {error}") from None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == User.normalise_email(email)))
+
+
+def staff_exists() -> bool:
+    return db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == "staff")) > 0
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -32,25 +83,145 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == User.normalise_email(email)))
-
-
-def staff_exists() -> bool:
-    return db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == "staff")) > 0
-
-
-def create_staff_user(email: str, password: str) -> User:
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise ServiceError("email", f"That is not a valid e-mail address: {error}") from None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    if find_user_by_email(email):
+def _new_user(email: str, password: str, role: str, **fields) -> User:
+    address = _normalised_email(email)
+    check_password_policy(password)
+    if find_user_by_email(address):
         raise ServiceError("email", "An account with that e-mail address exists already.")
-    user = User(email=User.normalise_email(email), role="staff", active=True)
+    user = User(email=address, role=role, active=True, **fields)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def create_staff_user(email: str, password: str) -> User:
+    user = _new_user(email, password, "staff")
+    logger.info("Staff account %s created", user.email)
+    return user
+
+
+def register_officer(email: str, password: str, **fields) -> User:
+    """A procurement officer's self-registration."""
+    allowed = {"name", "organisation", "job_title", "city", "country"}
+    return _new_user(
+        email, password, "officer", **{k: v for k, v in fields.items() if k in allowed}
+    )
+
+
+# --- Single-use link tokens ------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue_token(purpose: str, lifetime: timedelta, **fields) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            purpose=purpose, token_hash=_hash(token), expires_at=utcnow() + lifetime, **fields
+        )
+    )
+    return token
+
+
+def token_for(purpose: str, token: str) -> AccountToken | None:
+    """The unused, unexpired token of that purpose, or None."""
+    if not token or len(token) > 100:
+        return None
+    record = db.session.scalar(
+        sa.select(AccountToken).where(
+            AccountToken.token_hash == _hash(token), AccountToken.purpose == purpose
+        )
+    )
+    if record is None or record.used_at is not None:
+        return None
+    expires = record.expires_at
+    if expires.tzinfo is None:  # SQLite returns naive datetimes
+        expires = expires.replace(tzinfo=utcnow().tzinfo)
+    return record if expires > utcnow() else None
+
+
+def _use(record: AccountToken) -> None:
+    """Mark used with a compare-and-set, so two simultaneous uses cannot both succeed."""
+    result = db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise ServiceError(None, "This link has been used already.")
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if an active account has that address; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    token = _issue_token("password_reset", timedelta(hours=hours), user_id=user.id)
+    queue_email(
+        user.email,
+        "Reset your password",
+        "password_reset",
+        user=user,
+        link=external_url("accounts.password_reset", token=token),
+        hours=hours,
+    )
+
+
+def reset_password(token: str, password: str) -> User:
+    record = token_for("password_reset", token)
+    if record is None or record.user is None or not record.user.active:
+        raise ServiceError(None, "This reset link is invalid or has expired. Ask for a new one.")
+    check_password_policy(password)
+    _use(record)
+    record.user.set_password(password)
+    return record.user
+
+
+def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
+    """Staff invite someone to join as a user of one manufacturer; returns the token."""
+    address = _normalised_email(email)
+    if find_user_by_email(address):
+        raise ServiceError("email", "An account with that e-mail address exists already.")
+    days = current_app.config["INVITATION_DAYS"]
+    token = _issue_token(
+        "invitation",
+        timedelta(days=days),
+        email=address,
+        manufacturer_id=manufacturer.id,
+        created_by_id=actor.id,
+    )
+    queue_email(
+        address,
+        f"Your invitation to manage {manufacturer.name} on the CAC portal",
+        "invitation",
+        manufacturer=manufacturer,
+        link=external_url("accounts.invitation_accept", token=token),
+        days=days,
+    )
+    logger.info("%s invited %s for %s", actor.email, address, manufacturer.slug)
+    return token
+
+
+def accept_invitation(token: str, name: str, password: str) -> User:
+    record = token_for("invitation", token)
+    if record is None:
+        raise ServiceError(
+            None, "This invitation is invalid or has expired. Ask staff for a new one."
+        )
+    user = _new_user(
+        record.email, password, "manufacturer", name=name, manufacturer_id=record.manufacturer_id
+    )
+    _use(record)
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> None:
+    if user.id == actor.id and not active:
+        raise ServiceError(None, "You cannot deactivate your own account.")
+    from catalogue.staff.services import apply_changes
+
+    apply_changes(actor, user, {"active": active})

@@ -2,14 +2,31 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
 
 from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError
-from catalogue.extensions import db
+from catalogue.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
 
 
 def _safe_next(default: str) -> str:
@@ -21,34 +38,44 @@ def _safe_next(default: str) -> str:
     return default
 
 
-def _home_for(user) -> str:
-    if user.role == "staff" and "staff.dashboard" in _views():
+def home_for(user) -> str:
+    views = current_app.view_functions
+    if user.role == "staff":
         return url_for("staff.dashboard")
-    if user.role == "manufacturer" and "portal.dashboard" in _views():
+    if user.role == "manufacturer" and "portal.dashboard" in views:
         return url_for("portal.dashboard")
     return url_for("accounts.account_home")
 
 
-def _views():
-    from flask import current_app
+def _form_page(template: str, form, **context):
+    """Render a form page: 200 when fresh, 400 when it comes back with errors."""
+    return render_template(template, form=form, **context), 400 if form.errors else 200
 
-    return current_app.view_functions
+
+def _copy_error(form, error: ServiceError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
     form = forms.LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             # One message for a wrong e-mail and a wrong password: no account probing.
-            form.password.errors.append("That e-mail and password do not match an active account.")
+            form.form_errors.append("That e-mail and password do not match an active account.")
         else:
             login_user(user, remember=form.remember.data)
             db.session.commit()
-            return redirect(_safe_next(_home_for(user)))
-    status = 400 if form.errors else 200
-    return render_template("accounts/login.html", form=form), status
+            return redirect(_safe_next(home_for(user)))
+    return _form_page("accounts/login.html", form)
 
 
 @bp.post("/logout")
@@ -58,10 +85,86 @@ def logout():
     return redirect(url_for("content.home"))
 
 
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def register():
+    form = forms.RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_officer(
+                form.email.data,
+                form.password.data,
+                name=form.name.data.strip(),
+                organisation=form.organisation.data.strip(),
+                job_title=(form.job_title.data or "").strip() or None,
+                city=(form.city.data or "").strip() or None,
+                country=form.country.data,
+            )
+        except ServiceError as error:
+            _copy_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Welcome. Your account is ready.", "success")
+            return redirect(_safe_next(url_for("accounts.account_home")))
+    return _form_page("accounts/register.html", form)
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def password_reset_request():
+    form = forms.PasswordResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        # The same answer whether or not the address has an account.
+        flash(
+            "If an account uses that address, we have sent it a link to set a new password.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return _form_page("accounts/password_reset_request.html", form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def password_reset(token):
+    if services.token_for("password_reset", token) is None:
+        abort(404, description="This reset link is invalid or has expired. Ask for a new one.")
+    form = forms.NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except ServiceError as error:
+            _copy_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your password is changed. Please sign in.", "success")
+            return redirect(url_for("accounts.login"))
+    return _form_page("accounts/password_reset.html", form)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation_accept(token):
+    invitation = services.token_for("invitation", token)
+    if invitation is None:
+        abort(
+            404, description="This invitation is invalid or has expired. Ask staff for a new one."
+        )
+    form = forms.InvitationAcceptForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(token, form.name.data.strip(), form.password.data)
+        except ServiceError as error:
+            _copy_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome. You now manage {invitation.manufacturer.name}.", "success")
+            return redirect(home_for(user))
+    return _form_page("accounts/invitation_accept.html", form, invitation=invitation)
+
+
 @bp.get("/")
 @login_required
 def account_home():
     return render_template("accounts/account_home.html")
-
-
-__all__ = ["bp", "ServiceError"]
