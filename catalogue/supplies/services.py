@@ -13,6 +13,7 @@ from catalogue.supplies.models import (
     AUTHORITY_SHORT,
     Approval,
     Category,
+    Document,
     Manufacturer,
     Product,
     ProductSpecimen,
@@ -311,3 +312,16 @@ def _moq(p: Product) -> str:
     if p.moq is None:
         return ""
     return f"{p.moq:,} {p.unit}" if p.unit else f"{p.moq:,}"
+
+
+def get_public_document(document_id: int) -> Document | None:
+    """A document buyers may download: of a published product, or a company document."""
+    stmt = (
+        sa.select(Document)
+        .outerjoin(Product, Document.product_id == Product.id)
+        .where(
+            Document.id == document_id,
+            sa.or_(Product.status == "published", Document.manufacturer_id.is_not(None)),
+        )
+    )
+    return db.session.scalar(stmt)

@@ -1,10 +1,11 @@
 """Public catalogue pages: landing, product list and page, manufacturers, comparison."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 
 from catalogue.errors import ServiceError
 from catalogue.lib.paging import page_arg
 from catalogue.supplies import services
+from catalogue.supplies.documents import document_path
 from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
@@ -89,4 +90,18 @@ def compare():
         abort(404, description="One of the products to compare does not exist.")
     return render_template(
         "supplies/compare.html", products=products, rows=services.comparison_rows(products)
+    )
+
+
+@bp.get("/documents/<int:document_id>")
+def document_download(document_id):
+    """Certificates and instructions for use of published products, and company documents."""
+    document = services.get_public_document(document_id)
+    if document is None:
+        abort(404, description="We could not find that document.")
+    return send_file(
+        document_path(document),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
     )

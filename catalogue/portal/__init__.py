@@ -1,0 +1,3 @@
+from catalogue.portal.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,121 @@
+"""Portal queries: everything is scoped to the signed-in user's own manufacturer.
+
+Objects are never fetched by bare id: another maker's id gives 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import selectinload
+
+from catalogue.extensions import db
+from catalogue.supplies.models import Approval, Document, Manufacturer, PerformanceResult, Product
+
+# Facts a buyer needs before asking for a quotation; the dashboard lists the missing ones.
+PROFILE_FACTS = {
+    "contact_email": "contact e-mail",
+    "contact_phone": "contact phone",
+    "website": "website",
+    "address": "address",
+    "export_permission_number": "MFDS export permission number",
+    "quality_certifications": "quality certifications",
+}
+PRODUCT_FACTS = {
+    "intended_use": "intended use",
+    "specimen_types": "specimen types",
+    "performance": "performance figures",
+    "moq": "minimum order quantity",
+    "lead_time": "lead time",
+    "storage_temperature": "storage temperature",
+    "shelf_life_months": "shelf life",
+    "hs_code": "HS code",
+}
+
+
+def own_manufacturer(user) -> Manufacturer:
+    maker = db.session.get(Manufacturer, user.manufacturer_id)
+    if maker is None:
+        abort(403)
+    return maker
+
+
+def own_products(user, status: str | None = None) -> list[Product]:
+    stmt = (
+        sa.select(Product)
+        .where(Product.manufacturer_id == user.manufacturer_id)
+        .order_by(Product.name)
+        .options(selectinload(Product.approvals), selectinload(Product.specimens))
+    )
+    if status:
+        stmt = stmt.where(Product.status == status)
+    return list(db.session.scalars(stmt))
+
+
+def own_product(user, product_id: int) -> Product:
+    product = db.session.scalar(
+        sa.select(Product).where(
+            Product.id == product_id, Product.manufacturer_id == user.manufacturer_id
+        )
+    )
+    if product is None:
+        abort(404)
+    return product
+
+
+def own_approval(user, approval_id: int) -> Approval:
+    approval = db.session.scalar(
+        sa.select(Approval)
+        .join(Product, Approval.product_id == Product.id)
+        .where(Approval.id == approval_id, Product.manufacturer_id == user.manufacturer_id)
+    )
+    if approval is None:
+        abort(404)
+    return approval
+
+
+def own_performance(user, product: Product, result_id: int) -> PerformanceResult:
+    result = db.session.scalar(
+        sa.select(PerformanceResult).where(
+            PerformanceResult.id == result_id, PerformanceResult.product_id == product.id
+        )
+    )
+    if result is None:
+        abort(404)
+    return result
+
+
+def own_document(user, document_id: int) -> Document:
+    document = db.session.scalar(
+        sa.select(Document)
+        .outerjoin(Product, Document.product_id == Product.id)
+        .where(
+            Document.id == document_id,
+            sa.or_(
+                Product.manufacturer_id == user.manufacturer_id,
+                Document.manufacturer_id == user.manufacturer_id,
+            ),
+        )
+    )
+    if document is None:
+        abort(404)
+    return document
+
+
+def company_documents(maker: Manufacturer) -> list[Document]:
+    return list(
+        db.session.scalars(
+            sa.select(Document).where(Document.manufacturer_id == maker.id).order_by(Document.id)
+        )
+    )
+
+
+def missing_profile_facts(maker: Manufacturer) -> list[str]:
+    return [label for field, label in PROFILE_FACTS.items() if not getattr(maker, field)]
+
+
+def missing_product_facts(product: Product) -> list[str]:
+    missing = [label for field, label in PRODUCT_FACTS.items() if not getattr(product, field)]
+    if not any(a.status == "verified" for a in product.approvals):
+        missing.append("a verified approval")
+    return missing

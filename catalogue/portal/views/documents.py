@@ -1,0 +1,59 @@
+"""Company documents and downloads of the manufacturer's own files."""
+
+from flask import flash, redirect, send_file, url_for
+from flask_login import current_user
+
+from catalogue.errors import ServiceError
+from catalogue.extensions import db
+from catalogue.portal import services
+from catalogue.portal.views import bp
+from catalogue.staff.services import record_change
+from catalogue.supplies.documents import delete_document, document_path, store_document
+from catalogue.supplies.forms import DocumentForm
+
+
+@bp.post("/documents")
+def company_document_upload():
+    maker = services.own_manufacturer(current_user)
+    form = DocumentForm()
+    target = url_for("portal.profile_edit", _anchor="documents")
+    try:
+        if not form.validate():
+            raise ServiceError(None, "check the form.")
+        store_document(
+            form.file.data, kind=form.kind.data, title=form.title.data, uploader=current_user,
+            owner=maker,
+        )  # fmt: skip
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"Document not uploaded: {error.message}", "error")
+        return redirect(target)
+    record_change(current_user, maker, "documents", None, form.file.data.filename)
+    db.session.commit()
+    flash("Document uploaded.", "success")
+    return redirect(target)
+
+
+@bp.get("/documents/<int:document_id>")
+def document_download(document_id):
+    document = services.own_document(current_user, document_id)
+    return send_file(
+        document_path(document),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+    )
+
+
+@bp.post("/documents/<int:document_id>/delete")
+def document_delete(document_id):
+    document = services.own_document(current_user, document_id)
+    owner = document.product or services.own_manufacturer(current_user)
+    record_change(current_user, owner, "documents", document.filename, None)
+    path = delete_document(document)
+    db.session.commit()
+    path.unlink(missing_ok=True)  # only once the row is gone for good
+    flash("Document deleted.", "success")
+    if document.product_id:
+        return redirect(url_for("portal.product_edit", product_id=document.product_id))
+    return redirect(url_for("portal.profile_edit", _anchor="documents"))

@@ -1,0 +1,207 @@
+"""The manufacturer's products: create, edit, publish/archive, performance figures, approvals."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from catalogue.errors import ServiceError
+from catalogue.extensions import db
+from catalogue.portal import services
+from catalogue.portal.views import bp
+from catalogue.staff.services import history_of, record_change
+from catalogue.supplies import changes
+from catalogue.supplies.documents import store_document
+from catalogue.supplies.forms import (
+    ApprovalClaimForm,
+    DocumentForm,
+    PerformanceForm,
+    ProductForm,
+)
+from catalogue.supplies.models import Category
+
+
+def product_form(**kwargs) -> ProductForm:
+    form = ProductForm(**kwargs)
+    categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
+    form.category_id.choices = [(c.id, c.name) for c in categories]
+    return form
+
+
+def _edit_page(product, form, status=200):
+    return render_template(
+        "portal/product_edit.html",
+        product=product,
+        form=form,
+        performance_form=PerformanceForm(prefix="perf"),
+        document_form=DocumentForm(),
+    ), status
+
+
+@bp.get("/products/")
+def product_list():
+    status = request.args.get("status")
+    if status not in (None, "", "draft", "published", "archived"):
+        abort(400, description="Unknown status filter.")
+    return render_template(
+        "portal/product_list.html",
+        products=services.own_products(current_user, status or None),
+        status=status,
+    )
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def product_new():
+    maker = services.own_manufacturer(current_user)
+    form = product_form()
+    if form.validate_on_submit():
+        product = changes.create_product(
+            current_user, maker, form.values(), form.specimen_types.data or []
+        )
+        db.session.commit()
+        flash("Product saved as a draft. Publish it when its facts are complete.", "success")
+        return redirect(url_for("portal.product_edit", product_id=product.id))
+    return render_template("portal/product_new.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+def product_edit(product_id):
+    product = services.own_product(current_user, product_id)
+    form = product_form()
+    if form.validate_on_submit():
+        count = changes.update_product(
+            current_user, product, form.values(), form.specimen_types.data or []
+        )
+        db.session.commit()
+        flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
+        return redirect(url_for("portal.product_edit", product_id=product.id))
+    if not form.is_submitted():
+        form.fill_from(product)
+    return _edit_page(product, form, 400 if form.errors else 200)
+
+
+@bp.post("/products/<int:product_id>/status")
+def product_status(product_id):
+    product = services.own_product(current_user, product_id)
+    try:
+        changes.set_product_status(current_user, product, request.form.get("status", ""))
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("portal.product_edit", product_id=product.id)), 303
+    db.session.commit()
+    flash(f"The product is now {product.status}.", "success")
+    return redirect(url_for("portal.product_edit", product_id=product.id))
+
+
+@bp.post("/products/<int:product_id>/performance")
+def performance_add(product_id):
+    product = services.own_product(current_user, product_id)
+    form = PerformanceForm(prefix="perf")
+    if not form.validate():
+        flash("Performance figure not added: " + _first_error(form), "error")
+        return redirect(
+            url_for("portal.product_edit", product_id=product.id, _anchor="performance")
+        )
+    changes.add_performance(current_user, product, form.values())
+    db.session.commit()
+    flash("Performance figure added.", "success")
+    return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="performance"))
+
+
+@bp.post("/products/<int:product_id>/performance/<int:result_id>/delete")
+def performance_delete(product_id, result_id):
+    product = services.own_product(current_user, product_id)
+    result = services.own_performance(current_user, product, result_id)
+    changes.remove_performance(current_user, product, result)
+    db.session.commit()
+    flash("Performance figure removed.", "success")
+    return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="performance"))
+
+
+def _save_claim(product, approval, form):
+    """Shared by add and edit: store the certificate (if any) and the claim in one transaction."""
+    try:
+        values = form.values()
+        if form.certificate.data and form.certificate.data.filename:
+            document = store_document(
+                form.certificate.data,
+                kind="certificate",
+                title=f"Certificate: {form.authority.data}",
+                uploader=current_user,
+                owner=product,
+            )
+            values["document_id"] = document.id
+        saved = changes.save_approval_claim(current_user, product, approval, values)
+    except ServiceError as error:
+        db.session.rollback()
+        field = getattr(form, error.field or "", None)
+        if field is not None and error.field != "file":
+            field.errors = [*field.errors, error.message]
+        else:
+            form.certificate.errors = [*form.certificate.errors, error.message]
+        return None
+    db.session.commit()
+    return saved
+
+
+@bp.route("/products/<int:product_id>/approvals/new", methods=["GET", "POST"])
+def approval_new(product_id):
+    product = services.own_product(current_user, product_id)
+    form = ApprovalClaimForm()
+    if form.validate_on_submit() and _save_claim(product, None, form):
+        flash("Approval claim saved. Portal staff will verify it.", "success")
+        return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="approvals"))
+    return render_template(
+        "portal/approval_form.html", form=form, product=product, approval=None
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/approvals/<int:approval_id>/edit", methods=["GET", "POST"])
+def approval_edit(approval_id):
+    approval = services.own_approval(current_user, approval_id)
+    product = approval.product
+    form = ApprovalClaimForm(obj=approval if request.method == "GET" else None)
+    if form.validate_on_submit() and _save_claim(product, approval, form):
+        flash("Approval claim saved. Portal staff will verify it again.", "success")
+        return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="approvals"))
+    return render_template(
+        "portal/approval_form.html", form=form, product=product, approval=approval
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/products/<int:product_id>/documents")
+def product_document_upload(product_id):
+    product = services.own_product(current_user, product_id)
+    form = DocumentForm()
+    target = url_for("portal.product_edit", product_id=product.id, _anchor="documents")
+    if not form.validate():
+        flash("Document not uploaded: " + _first_error(form), "error")
+        return redirect(target)
+    try:
+        store_document(
+            form.file.data, kind=form.kind.data, title=form.title.data, uploader=current_user,
+            owner=product,
+        )  # fmt: skip
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"Document not uploaded: {error.message}", "error")
+        return redirect(target)
+    record_change(current_user, product, "documents", None, form.file.data.filename)
+    db.session.commit()
+    flash("Document uploaded.", "success")
+    return redirect(target)
+
+
+@bp.get("/products/<int:product_id>/history")
+def product_history(product_id):
+    product = services.own_product(current_user, product_id)
+    return render_template(
+        "portal/history.html", subject=product.name, records=history_of(product),
+        back=url_for("portal.product_edit", product_id=product.id),
+    )  # fmt: skip
+
+
+def _first_error(form) -> str:
+    for field, messages in form.errors.items():
+        label = getattr(form, field).label.text if field and hasattr(form, field) else ""
+        return f"{label}: {messages[0]}" if label else messages[0]
+    return "check the form."

@@ -1,0 +1,215 @@
+"""Manufacturers and products as staff see them: verification, invitations, editing any entry."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from catalogue.accounts import services as accounts
+from catalogue.accounts.models import User
+from catalogue.errors import ServiceError
+from catalogue.extensions import db
+from catalogue.lib.paging import page_arg
+from catalogue.staff.forms import InviteForm
+from catalogue.staff.services import history_of
+from catalogue.staff.views import bp
+from catalogue.supplies import changes
+from catalogue.supplies.documents import document_path
+from catalogue.supplies.forms import DocumentForm, ManufacturerForm, PerformanceForm, ProductForm
+from catalogue.supplies.models import Approval, Category, Document, Manufacturer, Product
+
+
+def _manufacturer(manufacturer_id: int) -> Manufacturer:
+    maker = db.session.get(Manufacturer, manufacturer_id)
+    if maker is None:
+        abort(404)
+    return maker
+
+
+def _product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    return product
+
+
+@bp.get("/manufacturers/")
+def manufacturer_list():
+    verified = (
+        sa.select(sa.func.count(Approval.id))
+        .join(Product, Approval.product_id == Product.id)
+        .where(Product.manufacturer_id == Manufacturer.id, Approval.status == "verified")
+        .scalar_subquery()
+    )
+    claimed = (
+        sa.select(sa.func.count(Approval.id))
+        .join(Product, Approval.product_id == Product.id)
+        .where(Product.manufacturer_id == Manufacturer.id, Approval.status == "claimed")
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Manufacturer, verified, claimed).order_by(Manufacturer.name)
+    ).all()
+    return render_template("staff/manufacturer_list.html", rows=rows)
+
+
+@bp.route("/manufacturers/<int:manufacturer_id>", methods=["GET", "POST"])
+def manufacturer_detail(manufacturer_id):
+    maker = _manufacturer(manufacturer_id)
+    form = ManufacturerForm()
+    if form.validate_on_submit():
+        count = changes.update_manufacturer(current_user, maker, form.values())
+        db.session.commit()
+        flash(f"Profile saved ({count} change{'' if count == 1 else 's'}).", "success")
+        return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
+    if not form.is_submitted():
+        form.fill_from(maker)
+    users = db.session.scalars(
+        sa.select(User).where(User.manufacturer_id == maker.id).order_by(User.email)
+    ).all()
+    products = db.session.scalars(
+        sa.select(Product).where(Product.manufacturer_id == maker.id).order_by(Product.name)
+    ).all()
+    return render_template(
+        "staff/manufacturer_detail.html",
+        maker=maker,
+        form=form,
+        invite_form=InviteForm(),
+        users=users,
+        products=products,
+        records=history_of(maker),
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/verification")
+def manufacturer_verify(manufacturer_id):
+    maker = _manufacturer(manufacturer_id)
+    verified = request.form.get("verified") == "1"
+    changes.verify_manufacturer(current_user, maker, verified)
+    db.session.commit()
+    flash(f"{maker.name} is {'verified' if verified else 'no longer verified'}.", "success")
+    return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/invitations")
+def manufacturer_invite(manufacturer_id):
+    maker = _manufacturer(manufacturer_id)
+    form = InviteForm()
+    target = url_for("staff.manufacturer_detail", manufacturer_id=maker.id, _anchor="users")
+    if not form.validate():
+        flash("Invitation not sent: give a valid e-mail address.", "error")
+        return redirect(target)
+    try:
+        accounts.invite_manufacturer_user(current_user, maker, form.email.data)
+    except ServiceError as error:
+        flash(f"Invitation not sent: {error.message}", "error")
+        return redirect(target)
+    db.session.commit()
+    flash(f"Invitation sent to {form.email.data}.", "success")
+    return redirect(target)
+
+
+@bp.get("/products/")
+def product_list():
+    q = request.args.get("q", "").strip()[:200]
+    stmt = (
+        sa.select(Product)
+        .join(Product.manufacturer)
+        .options(selectinload(Product.manufacturer))
+        .order_by(Manufacturer.name, Product.name)
+    )
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Product.name).like(like), sa.func.lower(Manufacturer.name).like(like)
+            )
+        )
+    pagination = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
+    return render_template("staff/product_list.html", pagination=pagination, q=q)
+
+
+def _product_form(**kwargs) -> ProductForm:
+    form = ProductForm(**kwargs)
+    categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
+    form.category_id.choices = [(c.id, c.name) for c in categories]
+    return form
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+def product_edit(product_id):
+    product = _product(product_id)
+    form = _product_form()
+    if form.validate_on_submit():
+        count = changes.update_product(
+            current_user, product, form.values(), form.specimen_types.data or []
+        )
+        db.session.commit()
+        flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
+        return redirect(url_for("staff.product_edit", product_id=product.id))
+    if not form.is_submitted():
+        form.fill_from(product)
+    return render_template(
+        "staff/product_edit.html",
+        product=product,
+        form=form,
+        performance_form=PerformanceForm(prefix="perf"),
+        document_form=DocumentForm(),
+        records=history_of(product),
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/products/<int:product_id>/status")
+def product_status(product_id):
+    product = _product(product_id)
+    try:
+        changes.set_product_status(current_user, product, request.form.get("status", ""))
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"The product is now {product.status}.", "success")
+    return redirect(url_for("staff.product_edit", product_id=product.id))
+
+
+@bp.post("/products/<int:product_id>/performance")
+def performance_add(product_id):
+    product = _product(product_id)
+    form = PerformanceForm(prefix="perf")
+    if form.validate():
+        values = form.values() | {
+            "reported_by": request.form.get("perf-reported_by", "manufacturer")
+        }
+        if values["reported_by"] not in ("manufacturer", "regulator", "independent", "field"):
+            values["reported_by"] = "manufacturer"
+        changes.add_performance(current_user, product, values)
+        db.session.commit()
+        flash("Performance figure added.", "success")
+    else:
+        flash("Performance figure not added: check the figures.", "error")
+    return redirect(url_for("staff.product_edit", product_id=product.id, _anchor="performance"))
+
+
+@bp.post("/products/<int:product_id>/performance/<int:result_id>/delete")
+def performance_delete(product_id, result_id):
+    product = _product(product_id)
+    result = next((r for r in product.performance if r.id == result_id), None)
+    if result is None:
+        abort(404)
+    changes.remove_performance(current_user, product, result)
+    db.session.commit()
+    flash("Performance figure removed.", "success")
+    return redirect(url_for("staff.product_edit", product_id=product.id, _anchor="performance"))
+
+
+@bp.get("/documents/<int:document_id>")
+def document_download(document_id):
+    document = db.session.get(Document, document_id)
+    if document is None:
+        abort(404)
+    return send_file(
+        document_path(document),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+    )

@@ -1,0 +1,275 @@
+"""Forms for editing catalogue entries (used by the manufacturer portal and by staff)."""
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from catalogue.supplies.documents import DOCUMENT_KINDS
+from catalogue.supplies.models import AUTHORITIES, SPECIMEN_TYPES, TECHNOLOGIES
+
+HS_CODE = Regexp(
+    r"^\d{4}(\.?\d{2}){0,3}$", message="Use digits like 3822.19 or 382219 (4 to 10 digits)."
+)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def split_list(text: str | None) -> list[str]:
+    """'E, RdRP; N' -> ['E', 'RdRP', 'N']"""
+    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
+
+
+def split_lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _blank_to_none(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+class ProductForm(FlaskForm):
+    name = StringField("Product name", validators=[DataRequired(), Length(max=200)])
+    model_number = StringField("Model / catalogue number", validators=[Optional(), Length(max=100)])
+    category_id = SelectField("Category", coerce=int, validators=[DataRequired()])
+    technology = SelectField(
+        "Technology",
+        choices=[("", "Not stated")] + [(t, t) for t in TECHNOLOGIES],
+        validators=[Optional()],
+    )
+    summary = StringField("One-line summary", validators=[Optional(), Length(max=400)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    intended_use = TextAreaField("Intended use", validators=[Optional(), Length(max=3000)])
+    self_test = BooleanField("For self-testing / home use")
+    targets = StringField(
+        "Targets (genes or antigens, comma-separated)", validators=[Optional(), Length(max=300)]
+    )
+    specimen_types = MultiCheckboxField(
+        "Specimen types", choices=[(s, s) for s in SPECIMEN_TYPES], validators=[Optional()]
+    )
+    limit_of_detection = StringField("Limit of detection", validators=[Optional(), Length(max=200)])
+    limit_of_detection_basis = StringField(
+        "Limit of detection: source", validators=[Optional(), Length(max=200)]
+    )
+    time_to_result = StringField("Time to result", validators=[Optional(), Length(max=120)])
+    time_to_result_basis = StringField(
+        "Time to result: source", validators=[Optional(), Length(max=120)]
+    )
+    tests_per_kit = IntegerField(
+        "Tests per kit", validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
+    storage_temperature = StringField(
+        "Storage temperature (e.g. 2–30 °C)", validators=[Optional(), Length(max=80)]
+    )
+    shelf_life_months = IntegerField(
+        "Shelf life (months)", validators=[Optional(), NumberRange(min=1, max=120)]
+    )
+    compatible_instruments = StringField(
+        "Compatible instruments (comma-separated)", validators=[Optional(), Length(max=500)]
+    )
+    production_capacity = StringField(
+        "Production capacity (e.g. 100,000 tests per week)",
+        validators=[Optional(), Length(max=120)],
+    )
+    production_capacity_basis = StringField(
+        "Production capacity: source", validators=[Optional(), Length(max=120)]
+    )
+    moq = IntegerField(
+        "Minimum order quantity", validators=[Optional(), NumberRange(min=1, max=100_000_000)]
+    )
+    unit = StringField(
+        "Order unit (e.g. tests, kits of 96)", validators=[Optional(), Length(max=60)]
+    )
+    lead_time = StringField("Lead time (e.g. 2–3 weeks)", validators=[Optional(), Length(max=80)])
+    hs_code = StringField("HS code", validators=[Optional(), HS_CODE])
+    public_sources = TextAreaField(
+        "Public sources (one address or reference per line)",
+        validators=[Optional(), Length(max=5000)],
+    )
+
+    def validate_public_sources(self, field):
+        for line in split_lines(field.data):
+            if len(line) > 500:
+                raise ValidationError("Each source must be at most 500 characters.")
+            if line.lower().startswith(("javascript:", "data:", "file:")):
+                raise ValidationError("Sources must be web addresses or plain references.")
+
+    def values(self) -> dict:
+        """The form's data as model values (lists split, blanks as None)."""
+        data = {
+            name: _blank_to_none(getattr(self, name).data)
+            for name in (
+                "name", "model_number", "category_id", "technology", "summary", "description",
+                "intended_use", "limit_of_detection", "limit_of_detection_basis",
+                "time_to_result", "time_to_result_basis", "tests_per_kit",
+                "storage_temperature", "shelf_life_months", "production_capacity",
+                "production_capacity_basis", "moq", "unit", "lead_time", "hs_code",
+            )
+        }  # fmt: skip
+        data["self_test"] = bool(self.self_test.data)
+        data["targets"] = split_list(self.targets.data)
+        data["compatible_instruments"] = split_list(self.compatible_instruments.data)
+        data["public_sources"] = split_lines(self.public_sources.data)
+        return data
+
+    def fill_from(self, product) -> None:
+        for name in (
+            "name", "model_number", "category_id", "technology", "summary", "description",
+            "intended_use", "self_test", "limit_of_detection", "limit_of_detection_basis",
+            "time_to_result", "time_to_result_basis", "tests_per_kit", "storage_temperature",
+            "shelf_life_months", "production_capacity", "production_capacity_basis", "moq",
+            "unit", "lead_time", "hs_code",
+        ):  # fmt: skip
+            getattr(self, name).data = getattr(product, name)
+        self.technology.data = product.technology or ""
+        self.targets.data = ", ".join(product.targets or [])
+        self.compatible_instruments.data = ", ".join(product.compatible_instruments or [])
+        self.public_sources.data = "\n".join(product.public_sources or [])
+        self.specimen_types.data = product.specimen_types
+
+
+class PerformanceForm(FlaskForm):
+    study = StringField("Study or source", validators=[DataRequired(), Length(max=200)])
+    measure = SelectField(
+        "Measure",
+        choices=[("sens_spec", "Sensitivity / specificity"), ("ppa_npa", "PPA / NPA")],
+        default="sens_spec",
+    )
+    sensitivity = DecimalField(
+        "Sensitivity or PPA (%)", places=None, validators=[Optional(), NumberRange(0, 100)]
+    )
+    specificity = DecimalField(
+        "Specificity or NPA (%)", places=None, validators=[Optional(), NumberRange(0, 100)]
+    )
+    sample_size = IntegerField("Samples (n)", validators=[Optional(), NumberRange(1, 10_000_000)])
+    note = StringField("Note", validators=[Optional(), Length(max=300)])
+
+    def validate_specificity(self, field):
+        if field.data is None and self.sensitivity.data is None:
+            raise ValidationError("Give at least one figure.")
+
+    def values(self) -> dict:
+        return {
+            "study": self.study.data.strip(),
+            "measure": self.measure.data,
+            "sensitivity": float(self.sensitivity.data)
+            if self.sensitivity.data is not None
+            else None,
+            "specificity": float(self.specificity.data)
+            if self.specificity.data is not None
+            else None,
+            "sample_size": self.sample_size.data,
+            "note": _blank_to_none(self.note.data),
+            "reported_by": "manufacturer",
+        }
+
+
+class ApprovalClaimForm(FlaskForm):
+    authority = SelectField(
+        "Authority",
+        choices=[("", "Choose…")] + list(AUTHORITIES.items()),
+        validators=[DataRequired()],
+    )
+    authority_name = StringField(
+        "Authority name (when “Other”)", validators=[Optional(), Length(max=120)]
+    )
+    reference_number = StringField(
+        "Reference / certificate number", validators=[Optional(), Length(max=120)]
+    )
+    approved_on = DateField("Date of approval", validators=[Optional()])
+    note = StringField("Note", validators=[Optional(), Length(max=300)])
+    certificate = FileField("Certificate (PDF, PNG or JPEG, at most 10 MB)")
+
+    def values(self) -> dict:
+        return {
+            "authority": self.authority.data,
+            "authority_name": _blank_to_none(self.authority_name.data),
+            "reference_number": _blank_to_none(self.reference_number.data),
+            "approved_on": self.approved_on.data,
+            "note": _blank_to_none(self.note.data),
+        }
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField("Kind", choices=list(DOCUMENT_KINDS.items()))
+    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    file = FileField("File (PDF, PNG or JPEG, at most 10 MB)")
+
+
+class ManufacturerForm(FlaskForm):
+    name = StringField("Company name (English)", validators=[DataRequired(), Length(max=200)])
+    name_ko = StringField("Company name (Korean)", validators=[Optional(), Length(max=200)])
+    description = TextAreaField("About the company", validators=[Optional(), Length(max=5000)])
+    founded_year = IntegerField("Founded (year)", validators=[Optional(), NumberRange(1800, 2100)])
+    employees = IntegerField("Employees", validators=[Optional(), NumberRange(1, 1_000_000)])
+    address = StringField("Address", validators=[Optional(), Length(max=300)])
+    city = StringField("City", validators=[Optional(), Length(max=100)])
+    province = StringField("Province", validators=[Optional(), Length(max=100)])
+    website = StringField(
+        "Website", validators=[Optional(), URL(require_tld=True), Length(max=200)]
+    )
+    contact_email = EmailField("Contact e-mail for buyers", validators=[Optional(), Email()])
+    contact_phone = StringField(
+        "Contact phone",
+        validators=[
+            Optional(),
+            Length(max=50),
+            Regexp(r"^[+0-9 ()\-.]{6,50}$", message="Use digits, spaces, + ( ) - ."),
+        ],
+    )
+    export_permission_number = StringField(
+        "MFDS export permission number", validators=[Optional(), Length(max=100)]
+    )
+    quality_certifications = StringField(
+        "Quality certifications (comma-separated, e.g. ISO 13485, GMP)",
+        validators=[Optional(), Length(max=300)],
+    )
+
+    def values(self) -> dict:
+        data = {
+            name: _blank_to_none(getattr(self, name).data)
+            for name in (
+                "name", "name_ko", "description", "founded_year", "employees", "address", "city",
+                "province", "website", "contact_email", "contact_phone", "export_permission_number",
+            )
+        }  # fmt: skip
+        data["quality_certifications"] = split_list(self.quality_certifications.data)
+        return data
+
+    def fill_from(self, maker) -> None:
+        for name in (
+            "name", "name_ko", "description", "founded_year", "employees", "address", "city",
+            "province", "website", "contact_email", "contact_phone", "export_permission_number",
+        ):  # fmt: skip
+            getattr(self, name).data = getattr(maker, name)
+        if maker.website and not maker.website.startswith("http"):
+            self.website.data = maker.website_url
+        self.quality_certifications.data = ", ".join(maker.quality_certifications or [])
