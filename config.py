@@ -39,6 +39,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     REGISTER_RATE_LIMIT = "5 per minute;20 per hour"
+    INQUIRY_RATE_LIMIT = "10 per hour;30 per day"
     PASSWORD_RESET_HOURS = 2
     INVITATION_DAYS = 7
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # uploads above 10 MB get a clear message, not a 413

@@ -90,14 +90,16 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from catalogue.accounts import bp as accounts_bp
-    from catalogue.content import bp as content_bp
-    from catalogue.health import bp as health_bp
-    from catalogue.portal import bp as portal_bp
-    from catalogue.staff import bp as staff_bp
-    from catalogue.supplies import bp as supplies_bp
+    from catalogue import health
+    from catalogue.accounts import views as accounts
+    from catalogue.content import views as content
+    from catalogue.inquiries import views as inquiries
+    from catalogue.portal import views as portal
+    from catalogue.staff import views as staff
+    from catalogue.supplies import views as supplies
 
-    for blueprint in (content_bp, supplies_bp, accounts_bp, portal_bp, staff_bp, health_bp):
+    blueprints = [m.bp for m in (content, supplies, inquiries, accounts, portal, staff, health)]
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 

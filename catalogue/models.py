@@ -1,6 +1,13 @@
 """Imports every feature's models so that Alembic and the app see all tables."""
 
 from catalogue.accounts.models import AccountToken, User
+from catalogue.inquiries.models import (
+    Inquiry,
+    InquiryLine,
+    InquiryMessage,
+    Quotation,
+    ReferenceCounter,
+)
 from catalogue.mail.models import OutboundEmail
 from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import (
@@ -20,9 +27,14 @@ __all__ = [
     "Category",
     "ChangeRecord",
     "Document",
+    "Inquiry",
+    "InquiryLine",
+    "InquiryMessage",
     "Manufacturer",
     "PerformanceResult",
     "Product",
     "ProductSpecimen",
+    "Quotation",
+    "ReferenceCounter",
     "User",
 ]

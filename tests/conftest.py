@@ -9,7 +9,12 @@ import sqlalchemy as sa
 from catalogue import create_app
 from catalogue.extensions import db
 
-pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.supplies", "tests.fixtures.world"]
+pytest_plugins = [
+    "tests.fixtures.accounts",
+    "tests.fixtures.smtp",
+    "tests.fixtures.supplies",
+    "tests.fixtures.world",
+]
 
 BACKENDS = ["sqlite", "postgresql"]
 PG_SKIP_REASON = (

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
-from catalogue.supplies.models import TimestampMixin
+from catalogue.lib.timestamps import TimestampMixin
 
 ROLES = ("officer", "manufacturer", "staff")
 

@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,6 +18,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
+from catalogue.inquiries.forms import ReplyForm
+from catalogue.inquiries.services import inquiries_of, reply_as_officer
+from catalogue.supplies.documents import document_path
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -167,4 +171,41 @@ def invitation_accept(token):
 @bp.get("/")
 @login_required
 def account_home():
-    return render_template("accounts/account_home.html")
+    return render_template("accounts/account_home.html", inquiries=inquiries_of(current_user))
+
+
+@bp.route("/inquiries/<int:inquiry_id>", methods=["GET", "POST"])
+@login_required
+def inquiry_detail(inquiry_id):
+    """A signed-in officer's own inquiry: the same thread as the tracking page."""
+    inquiry = next((i for i in inquiries_of(current_user) if i.id == inquiry_id), None)
+    if inquiry is None:
+        abort(404)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            reply_as_officer(inquiry, form.body.data, form.revised_quotation.data, current_user)
+        except ServiceError as error:
+            form.body.errors = [*form.body.errors, error.message]
+        else:
+            db.session.commit()
+            flash("Your message is sent to the manufacturer.", "success")
+            return redirect(url_for("accounts.inquiry_detail", inquiry_id=inquiry.id))
+    return render_template("accounts/inquiry_detail.html", inquiry=inquiry, reply_form=form), (
+        400 if form.errors else 200
+    )
+
+
+@bp.get("/inquiries/<int:inquiry_id>/quotations/<int:quotation_id>.pdf")
+@login_required
+def inquiry_quotation_pdf(inquiry_id, quotation_id):
+    inquiry = next((i for i in inquiries_of(current_user) if i.id == inquiry_id), None)
+    quotation = (
+        next((q for q in inquiry.quotations if q.id == quotation_id), None) if inquiry else None
+    )
+    if quotation is None or quotation.document is None:
+        abort(404)
+    return send_file(
+        document_path(quotation.document), mimetype="application/pdf", as_attachment=True,
+        download_name=f"{inquiry.reference}-quotation-{quotation.id}.pdf",
+    )  # fmt: skip

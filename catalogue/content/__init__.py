@@ -1,3 +1,2 @@
-from catalogue.content.views import bp
-
-__all__ = ["bp"]
+"""The content feature. Its blueprint `bp` lives in views.py; create_app imports it from there,
+so that importing a model never pulls in every view."""

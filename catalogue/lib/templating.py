@@ -3,7 +3,7 @@
 import re
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request, session, url_for
 from markupsafe import Markup
 
 ON_REQUEST = Markup('<span class="on-request">on request</span>')
@@ -82,6 +82,10 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **request.view_args) + (f"?{query}" if query else "")
 
 
+def basket_count() -> int:
+    return len(session.get("basket", []))
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(or_on_request, "or_on_request")
     app.add_template_filter(number, "number")
@@ -90,4 +94,5 @@ def register(app: Flask) -> None:
     app.add_template_global(url_with)
     app.add_template_global(search_endpoint)
     app.add_template_global(has_endpoint)
+    app.add_template_global(basket_count)
     app.add_template_global(ON_REQUEST, "on_request")

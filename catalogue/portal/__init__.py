@@ -1,3 +1,2 @@
-from catalogue.portal.views import bp
-
-__all__ = ["bp"]
+"""The portal feature. Its blueprint `bp` lives in views.py; create_app imports it from there,
+so that importing a model never pulls in every view."""

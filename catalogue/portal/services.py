@@ -105,7 +105,9 @@ def own_document(user, document_id: int) -> Document:
 def company_documents(maker: Manufacturer) -> list[Document]:
     return list(
         db.session.scalars(
-            sa.select(Document).where(Document.manufacturer_id == maker.id).order_by(Document.id)
+            sa.select(Document)
+            .where(Document.manufacturer_id == maker.id, Document.kind != "quotation")
+            .order_by(Document.id)
         )
     )
 

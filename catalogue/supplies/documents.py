@@ -42,7 +42,7 @@ def store_document(
     """Validate and store an uploaded file for a product or a manufacturer."""
     if upload is None or not upload.filename:
         raise ServiceError("file", "Choose a file to upload.")
-    if kind not in DOCUMENT_KINDS:
+    if kind not in DOCUMENT_KINDS and kind != "quotation":
         raise ServiceError("kind", "Choose what kind of document this is.")
     data = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:

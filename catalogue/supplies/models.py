@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
+from catalogue.lib.timestamps import TimestampMixin
 
 # Approval authorities, in the order a buyer usually weighs them.
 AUTHORITIES = {
@@ -65,13 +66,6 @@ TECHNOLOGIES = (
     "specimen collection and transport",
 )
 DATE_PRECISIONS = ("day", "month", "year")
-
-
-class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
 
 
 class Manufacturer(TimestampMixin, db.Model):

@@ -321,6 +321,7 @@ def get_public_document(document_id: int) -> Document | None:
         .outerjoin(Product, Document.product_id == Product.id)
         .where(
             Document.id == document_id,
+            Document.kind != "quotation",  # quotations are private to buyer and maker
             sa.or_(Product.status == "published", Document.manufacturer_id.is_not(None)),
         )
     )

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
 from catalogue.errors import ServiceError
+from catalogue.inquiries.services import typical_reply_time
 from catalogue.lib.paging import page_arg
 from catalogue.supplies import services
 from catalogue.supplies.documents import document_path
@@ -54,7 +55,12 @@ def product_detail(slug):
     product = services.get_published_product(slug)
     if product is None:
         abort(404, description="We could not find that product.")
-    return render_template("supplies/product_detail.html", product=product, authorities=AUTHORITIES)
+    return render_template(
+        "supplies/product_detail.html",
+        product=product,
+        authorities=AUTHORITIES,
+        reply_time=typical_reply_time(product.manufacturer),
+    )
 
 
 @bp.get("/manufacturers/")
@@ -71,7 +77,10 @@ def manufacturer_detail(slug):
         abort(404, description="We could not find that manufacturer.")
     products = services.published_products_of(manufacturer)
     return render_template(
-        "supplies/manufacturer_detail.html", manufacturer=manufacturer, products=products
+        "supplies/manufacturer_detail.html",
+        manufacturer=manufacturer,
+        products=products,
+        reply_time=typical_reply_time(manufacturer),
     )
 
 

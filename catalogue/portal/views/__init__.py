@@ -16,4 +16,10 @@ def manufacturers_only():
         abort(403)
 
 
-from catalogue.portal.views import dashboard, documents, products, profile  # noqa: E402, F401
+from catalogue.portal.views import (  # noqa: E402, F401
+    dashboard,
+    documents,
+    inquiries,
+    products,
+    profile,
+)

@@ -14,4 +14,4 @@ def staff_only():
 
 
 # Subject modules register their routes on bp when imported.
-from catalogue.staff.views import catalogue, claims, dashboard, people  # noqa: E402, F401
+from catalogue.staff.views import catalogue, claims, dashboard, inquiries, people  # noqa: E402, F401
