@@ -29,9 +29,11 @@ def _shell_context():
 @click.option("--dir", "seed_dir", type=click.Path(path_type=Path), default=SEED_DIR)
 def seed_command(seed_dir: Path) -> None:
     """Load the seed data (adds what is missing; running it again changes nothing)."""
+    from catalogue.content.seed import load_content_seed
     from catalogue.supplies.seed import load_seed
 
     report = load_seed(seed_dir)
+    load_content_seed(seed_dir, report)
     db.session.commit()
     click.echo(str(report))
 
