@@ -16,6 +16,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
+    app.cli.add_command(links)
     app.shell_context_processor(_shell_context)
 
 
@@ -75,3 +76,27 @@ def ensure_staff(email: str) -> None:
     db.session.commit()
     click.echo(f"Created the first staff account: {email.strip().lower()}")
     click.echo(f"Its password (shown this once, store it safely): {password}")
+
+
+@click.group()
+def links() -> None:
+    """Cities Network links."""
+
+
+@links.command("check")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each site.")
+def check_links(timeout: float) -> None:
+    """Report network links that do not answer (never fails for lack of a network)."""
+    from catalogue.content import services as content
+
+    all_links = content.list_links()
+    if not content.network_available(timeout=timeout):
+        click.echo(f"network unavailable: {len(all_links)} links not checked.")
+        return
+    results = content.check_links(all_links, timeout=timeout)
+    bad = [r for r in results if not r.ok]
+    for result in bad:
+        click.echo(f"UNREACHABLE  {result.link.name}  {result.link.url}  {result.detail}")
+    click.echo(
+        f"Checked {len(results)} links: {len(results) - len(bad)} reachable, {len(bad)} not."
+    )

@@ -44,7 +44,7 @@ def load_content_seed(seed_dir: Path, report: SeedReport | None = None) -> SeedR
     links = _read_yaml(seed_dir / "content" / "network-links.yaml")
     _validate(articles, links)
 
-    existing = set(db.session.execute(sa.select(Article.section, Article.slug)).tuples())
+    existing = {tuple(row) for row in db.session.execute(sa.select(Article.section, Article.slug))}
     for data in articles:
         if (data["section"], data["slug"]) in existing:
             continue
@@ -63,14 +63,18 @@ def load_content_seed(seed_dir: Path, report: SeedReport | None = None) -> SeedR
         )
         report.count("articles")
 
-    existing = set(db.session.execute(sa.select(NetworkLink.kind, NetworkLink.name)).tuples())
+    existing = {
+        tuple(row) for row in db.session.execute(sa.select(NetworkLink.kind, NetworkLink.name))
+    }
     for data in links:
         if (data["kind"], data["name"]) in existing:
             continue
         db.session.add(NetworkLink(**{k: data.get(k) for k in _LINK_FIELDS}))
         report.count("network links")
 
-    existing = set(db.session.execute(sa.select(DailyFigure.day, DailyFigure.region)).tuples())
+    existing = {
+        tuple(row) for row in db.session.execute(sa.select(DailyFigure.day, DailyFigure.region))
+    }
     for row in _read_figures(seed_dir / FIGURES_FILE):
         if (row["day"], row["region"]) in existing:
             continue

@@ -10,6 +10,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -248,8 +249,9 @@ def import_figures(actor, data: bytes) -> ImportReport:
     except UnicodeDecodeError:
         report.error = "The file is not UTF-8 text. Save it as CSV (UTF-8) and try again."
         return report
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    reader = csv.DictReader(lines)
+    # Keep each line's number in the file, so rejected rows are reported where staff can find them.
+    kept = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
+    reader = csv.DictReader(line for _n, line in kept)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in _REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -259,7 +261,8 @@ def import_figures(actor, data: bytes) -> ImportReport:
     parsed: list[tuple[int, dict]] = []
     seen: set[tuple[date, str]] = set()
     try:
-        for number, row in enumerate(reader, start=2):
+        for row in reader:
+            number = kept[reader.line_num - 1][0]
             if None in row:
                 report.rejected.append((number, "the row has more cells than the header"))
                 continue
@@ -363,12 +366,12 @@ class LinkCheck:
 
 
 def check_links(links: list[NetworkLink], timeout: float = 5.0, opener=None) -> list[LinkCheck]:
-    """HEAD each address (GET when HEAD is refused); report, never raise."""
+    """HEAD each address (GET when HEAD is refused), a few at a time; report, never raise."""
     opener = opener or urllib.request.build_opener()
-    results = []
-    for link in links:
-        results.append(_check_one(opener, link, timeout))
-    return results
+    # Read the addresses here: the worker threads have no app context to load them in.
+    jobs = [(link, link.url) for link in links]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda job: _check_one(opener, *job, timeout), jobs))
 
 
 def network_available(host: str = "www.who.int", timeout: float = 3.0) -> bool:
@@ -380,10 +383,10 @@ def network_available(host: str = "www.who.int", timeout: float = 3.0) -> bool:
         return False
 
 
-def _check_one(opener, link: NetworkLink, timeout: float) -> LinkCheck:
+def _check_one(opener, link: NetworkLink, url: str, timeout: float) -> LinkCheck:
     headers = {"User-Agent": "CAC-portal-link-check/1.0"}
     for method in ("HEAD", "GET"):
-        request = urllib.request.Request(link.url, method=method, headers=headers)  # noqa: S310
+        request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310
         try:
             with opener.open(request, timeout=timeout) as response:
                 return LinkCheck(link, True, f"HTTP {response.status}")
