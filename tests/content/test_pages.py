@@ -87,3 +87,28 @@ def test_views_last_days_fills_missing_days_with_zero(app):
     assert len(days) == 30 and days[-1] == today
     assert series["news"][0] == 1 and series["news"][-1] == 1 and sum(series["news"]) == 2
     assert sum(series["home"]) == 0
+
+
+def test_concurrent_views_are_all_counted(app_factory, backend, tmp_path):
+    """Many workers counting the same section and day at once lose no view and raise nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    overrides = {}
+    if backend == "sqlite":
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'views.sqlite3'}"
+    app = app_factory("test_views_race", **overrides)
+    with app.app_context():
+        db.create_all()
+
+    def worker(_):
+        with app.app_context():
+            for _ in range(20):
+                services.count_view("news", date(2020, 4, 9))
+                db.session.commit()
+            db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(worker, range(6)))
+    with app.app_context():
+        assert db.session.get(SectionView, ("news", date(2020, 4, 9))).count == 120
+        db.session.remove()

@@ -271,3 +271,29 @@ def test_malformed_files_change_nothing(client, staff, make_figure, payload, mes
 def test_import_without_a_file_is_a_400(client, staff):
     response = client.post("/staff/content/figures/import", data={})
     assert response.status_code == 400 and "Choose a CSV file" in response.text
+
+
+def test_content_forms_carry_and_require_a_csrf_token(app_factory):
+    from catalogue.accounts.models import User
+
+    app = app_factory("test_csrf_content", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        user = User(email="staff@example.org", name="Staff", role="staff")
+        user.set_password("correct horse battery staple")
+        db.session.add(user)
+        article = Article(section="news", slug="a", title="A", body="b", status="draft")
+        db.session.add(article)
+        db.session.commit()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        forms = ("/staff/content/", "/staff/content/figures/import", "/staff/content/links/new")
+        for path in forms:
+            assert 'name="csrf_token"' in client.get(path).text
+        assert client.post(f"/staff/content/articles/{article.id}/publish").status_code == 400
+        assert _upload(client, HEADER + "2020-03-01,Seoul,1,1,0,0,\n").status_code == 400
+        assert db.session.get(Article, article.id).status == "draft"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(DailyFigure)) == 0
+        db.session.remove()
