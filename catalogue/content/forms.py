@@ -20,11 +20,18 @@ class ArticleForm(FlaskForm):
         validators=[Optional()],
     )
     published_on = DateField("Publication date", validators=[Optional()])
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=600)])
-    body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=50_000)])
+    summary = TextAreaField(
+        "Summary", validators=[Optional(), Length(max=600)], render_kw={"rows": 2}
+    )
+    body = TextAreaField(
+        "Body (Markdown)",
+        validators=[DataRequired(), Length(max=50_000)],
+        render_kw={"rows": 18},
+    )
     sources = TextAreaField(
         "Sources, one per line (address and a short note)",
         validators=[Optional(), Length(max=5_000)],
+        render_kw={"rows": 4},
     )
     preview = SubmitField("Preview")
     save = SubmitField("Save")

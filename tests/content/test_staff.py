@@ -297,3 +297,18 @@ def test_content_forms_carry_and_require_a_csrf_token(app_factory):
         assert db.session.get(Article, article.id).status == "draft"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(DailyFigure)) == 0
         db.session.remove()
+
+
+def test_publishing_from_the_edit_page_returns_there(client, staff, make_article):
+    article = make_article(status="draft")
+    page = client.get(f"/staff/content/articles/{article.id}").text
+    assert f"/staff/content/articles/{article.id}/publish" in page
+    response = client.post(
+        f"/staff/content/articles/{article.id}/publish",
+        data={"return_to": "https://evil.example.org/"},
+    )
+    assert response.headers["Location"] == "/staff/content/"
+    response = client.post(
+        f"/staff/content/articles/{article.id}/unpublish", data={"return_to": "edit"}
+    )
+    assert response.headers["Location"] == f"/staff/content/articles/{article.id}"

@@ -106,7 +106,9 @@ def _set_status(article_id: int, status: str):
     db.session.commit()
     logger.info("%s set article %s to %s", current_user.email, article.id, status)
     flash(f"“{article.title}” is now {status}.", "success")
-    return redirect(request.form.get("next") or url_for("staff.content_index"))
+    if request.form.get("return_to") == "edit":
+        return redirect(url_for("staff.content_article_edit", article_id=article.id))
+    return redirect(url_for("staff.content_index"))
 
 
 @bp.post("/content/articles/<int:article_id>/publish")
