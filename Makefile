@@ -49,6 +49,10 @@ test: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# Speed figures are printed by the scripts in bench/, never asserted in unit tests.
+bench: install
+	@for script in bench/*.py; do $(BIN)/python "$$script" || exit 1; done
+
 lint: install-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

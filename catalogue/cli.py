@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(mail)
+    app.cli.add_command(links)
     app.shell_context_processor(_shell_context)
 
 
@@ -30,9 +31,11 @@ def _shell_context():
 @click.option("--dir", "seed_dir", type=click.Path(path_type=Path), default=SEED_DIR)
 def seed_command(seed_dir: Path) -> None:
     """Load the seed data (adds what is missing; running it again changes nothing)."""
+    from catalogue.content.seed import load_content_seed
     from catalogue.supplies.seed import load_seed
 
     report = load_seed(seed_dir)
+    load_content_seed(seed_dir, report)
     db.session.commit()
     click.echo(str(report))
 
@@ -98,3 +101,27 @@ def deliver(once: bool) -> None:
         if once:
             return
         time.sleep(POLL_SECONDS)
+
+
+@click.group()
+def links() -> None:
+    """Cities Network links."""
+
+
+@links.command("check")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each site.")
+def check_links(timeout: float) -> None:
+    """Report network links that do not answer (never fails for lack of a network)."""
+    from catalogue.content import services as content
+
+    all_links = content.list_links()
+    if not content.network_available(timeout=timeout):
+        click.echo(f"network unavailable: {len(all_links)} links not checked.")
+        return
+    results = content.check_links(all_links, timeout=timeout)
+    bad = [r for r in results if not r.ok]
+    for result in bad:
+        click.echo(f"UNREACHABLE  {result.link.name}  {result.link.url}  {result.detail}")
+    click.echo(
+        f"Checked {len(results)} links: {len(results) - len(bad)} reachable, {len(bad)} not."
+    )

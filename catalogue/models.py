@@ -1,6 +1,7 @@
 """Imports every feature's models so that Alembic and the app see all tables."""
 
 from catalogue.accounts.models import AccountToken, User
+from catalogue.content.models import Article, DailyFigure, NetworkLink, SectionView
 from catalogue.inquiries.models import (
     Inquiry,
     InquiryLine,
@@ -24,17 +25,21 @@ __all__ = [
     "AccountToken",
     "OutboundEmail",
     "Approval",
+    "Article",
     "Category",
     "ChangeRecord",
+    "DailyFigure",
     "Document",
     "Inquiry",
     "InquiryLine",
     "InquiryMessage",
     "Manufacturer",
+    "NetworkLink",
     "PerformanceResult",
     "Product",
     "ProductSpecimen",
     "Quotation",
     "ReferenceCounter",
+    "SectionView",
     "User",
 ]

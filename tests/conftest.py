@@ -11,6 +11,7 @@ from catalogue.extensions import db
 
 pytest_plugins = [
     "tests.fixtures.accounts",
+    "tests.fixtures.content",
     "tests.fixtures.smtp",
     "tests.fixtures.supplies",
     "tests.fixtures.world",
@@ -117,12 +118,14 @@ def runner(app):
 @pytest.fixture(scope="module", params=BACKENDS)
 def seeded_app(request, tmp_path_factory):
     """The full seed catalogue, shared by the read-only tests of one module."""
+    from catalogue.content.seed import load_content_seed
     from catalogue.supplies.seed import load_seed
 
     app = _make_app(request.param, "test_seeded", tmp_path_factory.mktemp("seeded"))
     with app.app_context():
         db.create_all()
         load_seed(SEED_DIR)
+        load_content_seed(SEED_DIR)
         db.session.commit()
         yield app
     _teardown(app, request.param, "test_seeded")

@@ -1,17 +1,244 @@
-"""The home page (the CAC sections join it in their own issue)."""
+"""The CAC sections: home, Mayor's Note, Daily Updates, Countermeasures, Cities Network, News."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
 
+import logging
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalogue.content import charts
+from catalogue.content import services as content
+from catalogue.content.models import LINK_KINDS, REGIONS, WORLD_REGIONS
+from catalogue.extensions import db
+from catalogue.lib.paging import page_arg
 from catalogue.supplies import services as supplies
 
+logger = logging.getLogger(__name__)
+
 bp = Blueprint("content", __name__)
+
+# Which section a page belongs to, for the anonymous per-section view counters.
+_SECTION_OF = {
+    "content.home": "home",
+    "content.mayors_note_list": "mayors-note",
+    "content.mayors_note_detail": "mayors-note",
+    "content.daily_updates": "daily-updates",
+    "content.countermeasures_list": "countermeasures",
+    "content.countermeasures_detail": "countermeasures",
+    "content.cities_network": "cities-network",
+    "content.news_list": "news",
+    "content.news_detail": "news",
+}
+TREND_DAYS = 30
+
+
+@bp.after_request
+def count_section_view(response: Response) -> Response:
+    # Aggregated counts only: no cookie, no address, no user id is read or kept for this.
+    section = _SECTION_OF.get(request.endpoint or "")
+    if section and request.method == "GET" and response.status_code == 200:
+        try:
+            content.count_view(section)
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            logger.exception("Could not count a view of %s", section)
+    return response
 
 
 @bp.get("/")
 def home():
+    latest = content.latest_figures()
     return render_template(
         "content/home.html",
         categories=supplies.categories_with_counts(),
         featured=supplies.featured_products(limit=3),
         manufacturer_count=len(supplies.list_manufacturers()),
+        latest=latest,
+        note=next(iter(content.latest_articles("mayors-note", 1)), None),
+        news=content.latest_articles("news", 3),
+        measures=content.latest_articles("countermeasures", 3),
+        trend_days=TREND_DAYS,
     )
+
+
+# --- Articles -----------------------------------------------------------------------------
+
+
+def _article_list(section: str, template: str):
+    pagination = content.paginate_articles(section, page_arg())
+    if pagination.page > 1 and not pagination.items:
+        abort(404)
+    return render_template(template, pagination=pagination, section=section)
+
+
+def _article_detail(section: str, slug: str):
+    article = content.get_published_article(section, slug)
+    if article is None:
+        abort(404)
+    return render_template("content/article_detail.html", article=article)
+
+
+@bp.get("/mayors-note/")
+def mayors_note_list():
+    return _article_list("mayors-note", "content/mayors_note_list.html")
+
+
+@bp.get("/mayors-note/<slug>")
+def mayors_note_detail(slug: str):
+    return _article_detail("mayors-note", slug)
+
+
+@bp.get("/news/")
+def news_list():
+    return _article_list("news", "content/news_list.html")
+
+
+@bp.get("/news/<slug>")
+def news_detail(slug: str):
+    return _article_detail("news", slug)
+
+
+@bp.get("/countermeasures/")
+def countermeasures_list():
+    return render_template(
+        "content/countermeasures_list.html", groups=content.measures_by_category()
+    )
+
+
+@bp.get("/countermeasures/<slug>")
+def countermeasures_detail(slug: str):
+    return _article_detail("countermeasures", slug)
+
+
+# --- Daily Updates ------------------------------------------------------------------------
+
+
+def _parse_day(name: str) -> tuple[date | None, str | None]:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None, None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, f"“{raw[:20]}” is not a date: use the form YYYY-MM-DD."
+
+
+def _figure_filters() -> tuple[str, date | None, date | None, dict[str, str]]:
+    errors = {}
+    region = request.args.get("region", "Seoul")
+    if region not in REGIONS:
+        errors["region"] = "Choose Seoul or Korea."
+        region = "Seoul"
+    start, problem = _parse_day("start")
+    if problem:
+        errors["start"] = problem
+    end, problem = _parse_day("end")
+    if problem:
+        errors["end"] = problem
+    if start and end and start > end:
+        errors["end"] = "The end date is before the start date."
+    return region, start, end, errors
+
+
+@bp.get("/daily-updates/")
+def daily_updates():
+    region, start, end, errors = _figure_filters()
+    figures = [] if errors else content.list_figures(region, start, end)
+    first, last = content.figure_bounds(region)
+    return render_template(
+        "content/daily_updates.html",
+        region=region,
+        regions=REGIONS,
+        start=start,
+        end=end,
+        first=first,
+        last=last,
+        figures=figures,
+        errors=errors,
+        chart_kinds=charts.CHART_KINDS,
+        credit=content.DS4C_CREDIT,
+        reporting_note=content.REPORTING_NOTE,
+        reporting_change_day=content.REPORTING_CHANGE_DAY,
+    ), (400 if errors else 200)
+
+
+def _checked_filters():
+    region, start, end, errors = _figure_filters()
+    if errors:
+        abort(400, description=" ".join(errors.values()))
+    return region, start, end
+
+
+def _svg(data: bytes) -> Response:
+    response = Response(data, mimetype="image/svg+xml")
+    # Opened on its own, the chart may use its own <style> and nothing else.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/daily-updates/chart-<kind>.svg")
+def daily_chart(kind: str):
+    if kind not in charts.CHART_KINDS:
+        abort(404)
+    region, start, end = _checked_filters()
+    figures = content.list_figures(region, start, end)
+    if kind == "tests":
+        figures = [f for f in figures if f.tests is not None]
+    if not figures:
+        abort(404, description="No figures for this selection.")
+    return _svg(charts.figures_chart(kind, region, figures))
+
+
+@bp.get("/daily-updates/trend-<region>.svg")
+def trend_chart(region: str):
+    if region not in REGIONS:
+        abort(404)
+    figures = content.list_figures(region)[-TREND_DAYS:]
+    if not figures:
+        abort(404)
+    return _svg(charts.trend_chart(region, figures))
+
+
+@bp.get("/daily-updates.csv")
+def daily_updates_csv():
+    region, start, end = _checked_filters()
+    body = content.figures_csv(content.list_figures(region, start, end))
+    name = f"cac-daily-{region.lower()}"
+    if start or end:
+        name += f"-{start or 'start'}-to-{end or 'latest'}"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+# --- Cities Network -----------------------------------------------------------------------
+
+
+@bp.get("/cities-network/")
+def cities_network():
+    kind = request.args.get("kind") or None
+    region = request.args.get("region") or None
+    if (kind and kind not in LINK_KINDS) or (region and region not in WORLD_REGIONS):
+        abort(400, description="Unknown kind or region in the filter.")
+    return render_template(
+        "content/cities_network.html",
+        links=content.list_links(kind, region),
+        counts=content.link_counts(),
+        kind=kind,
+        region=region,
+        kinds=LINK_KINDS,
+        regions=WORLD_REGIONS,
+    )
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text):
+    from catalogue.lib.markdown import render_markdown
+
+    return render_markdown(text)

@@ -14,4 +14,11 @@ def staff_only():
 
 
 # Subject modules register their routes on bp when imported.
-from catalogue.staff.views import catalogue, claims, dashboard, inquiries, people  # noqa: E402, F401
+from catalogue.staff.views import (  # noqa: E402, F401
+    catalogue,
+    claims,
+    content,
+    dashboard,
+    inquiries,
+    people,
+)

@@ -1,0 +1,82 @@
+"""Staff forms for the CAC sections: shape and format only; rules live in services."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
+
+from catalogue.content.models import LINK_KINDS, MEASURE_CATEGORIES, SECTIONS, WORLD_REGIONS
+
+SLUG_RULE = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case letters, digits and -.")
+
+
+class ArticleForm(FlaskForm):
+    section = SelectField("Section", choices=list(dict(SECTIONS).items()))
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=120), SLUG_RULE])
+    category = SelectField(
+        "Category (countermeasures only)",
+        choices=[("", "—"), *MEASURE_CATEGORIES.items()],
+        validators=[Optional()],
+    )
+    published_on = DateField("Publication date", validators=[Optional()])
+    summary = TextAreaField(
+        "Summary", validators=[Optional(), Length(max=600)], render_kw={"rows": 2}
+    )
+    body = TextAreaField(
+        "Body (Markdown)",
+        validators=[DataRequired(), Length(max=50_000)],
+        render_kw={"rows": 18},
+    )
+    sources = TextAreaField(
+        "Sources, one per line (address and a short note)",
+        validators=[Optional(), Length(max=5_000)],
+        render_kw={"rows": 4},
+    )
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+    def values(self) -> dict:
+        lines = (self.sources.data or "").splitlines()
+        return {
+            "section": self.section.data,
+            "title": self.title.data.strip(),
+            "slug": self.slug.data.strip(),
+            "category": self.category.data or None,
+            "published_on": self.published_on.data,
+            "summary": (self.summary.data or "").strip() or None,
+            "body": self.body.data,
+            "sources": [line.strip() for line in lines if line.strip()],
+        }
+
+
+class NetworkLinkForm(FlaskForm):
+    kind = SelectField("Kind", choices=list(dict(LINK_KINDS).items()))
+    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    country = StringField("Country", validators=[Optional(), Length(max=80)])
+    region = SelectField("Region", choices=[(r, r) for r in WORLD_REGIONS])
+    url = StringField(
+        "Official address",
+        validators=[DataRequired(), Length(max=500), URL(require_tld=True)],
+    )
+    note = StringField("Note", validators=[Optional(), Length(max=300)])
+    submit = SubmitField("Save")
+
+    def values(self) -> dict:
+        return {
+            "kind": self.kind.data,
+            "name": self.name.data.strip(),
+            "country": (self.country.data or "").strip() or None,
+            "region": self.region.data,
+            "url": self.url.data.strip(),
+            "note": (self.note.data or "").strip() or None,
+        }
+
+
+class FiguresImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+    submit = SubmitField("Import")
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: carries the CSRF token of a one-button action."""

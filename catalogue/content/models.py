@@ -1,0 +1,150 @@
+"""The CAC sections: articles (Mayor's Note, Countermeasures, News), daily figures, network links
+and the anonymous per-section page-view counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalogue.extensions import db
+from catalogue.lib.dates import utcnow
+
+SECTIONS = {
+    "mayors-note": "Mayor's Note",
+    "countermeasures": "Countermeasures",
+    "news": "News",
+}
+# The countermeasure categories, in the order the Countermeasures page shows them.
+MEASURE_CATEGORIES = {
+    "screening": "Screening: drive-through and walk-in centres",
+    "testing-tracing": "Testing and tracing",
+    "quarantine-disinfection": "Quarantine and disinfection",
+    "international-arrivals": "International arrivals",
+    "foreign-residents": "Foreign residents and students",
+    "travellers": "Travellers' guidelines",
+    "livelihoods": "Support for small businesses and livelihoods",
+}
+ARTICLE_STATUSES = ("draft", "published")
+REGIONS = ("Seoul", "Korea")
+LINK_KINDS = {"city": "City", "organisation": "International organisation"}
+WORLD_REGIONS = (
+    "Asia",
+    "Middle East",
+    "Europe",
+    "Africa",
+    "North America",
+    "Latin America",
+    "Oceania",
+    "Global",
+)
+# Page-view counters: one row per section and day, never anything about the visitor.
+VIEW_SECTIONS = (
+    "home",
+    "mayors-note",
+    "daily-updates",
+    "countermeasures",
+    "cities-network",
+    "news",
+)
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+    __table_args__ = (sa.UniqueConstraint("section", "slug", name="uq_articles_section_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section: Mapped[str] = mapped_column(sa.String(20), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(120))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str | None] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    category: Mapped[str | None] = mapped_column(sa.String(40))
+    status: Mapped[str] = mapped_column(sa.String(12), default="draft")
+    published_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return (
+            self.status == "published"
+            and self.published_on is not None
+            and self.published_on <= date.today()
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return {
+            "mayors-note": "content.mayors_note_detail",
+            "countermeasures": "content.countermeasures_detail",
+            "news": "content.news_detail",
+        }[self.section]
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint, slug=self.slug)
+
+    @property
+    def section_label(self) -> str:
+        return SECTIONS.get(self.section, self.section)
+
+    @property
+    def category_label(self) -> str | None:
+        return MEASURE_CATEGORIES.get(self.category) if self.category else None
+
+    def __repr__(self) -> str:
+        return f"<Article {self.section}/{self.slug}>"
+
+
+class DailyFigure(db.Model):
+    __tablename__ = "daily_figures"
+    __table_args__ = (sa.UniqueConstraint("day", "region", name="uq_daily_figures_day_region"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    region: Mapped[str] = mapped_column(sa.String(20))
+    new_confirmed: Mapped[int]
+    cumulative_confirmed: Mapped[int]
+    released: Mapped[int]
+    deaths: Mapped[int]
+    tests: Mapped[int | None]
+    source: Mapped[str | None] = mapped_column(sa.Text)
+
+    def __repr__(self) -> str:
+        return f"<DailyFigure {self.day} {self.region}>"
+
+
+class NetworkLink(db.Model):
+    __tablename__ = "network_links"
+    __table_args__ = (sa.UniqueConstraint("kind", "name", name="uq_network_links_kind_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    name: Mapped[str] = mapped_column(sa.String(160))
+    country: Mapped[str | None] = mapped_column(sa.String(80))
+    region: Mapped[str] = mapped_column(sa.String(40))
+    url: Mapped[str] = mapped_column(sa.String(500))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    @property
+    def kind_label(self) -> str:
+        return LINK_KINDS.get(self.kind, self.kind)
+
+    def __repr__(self) -> str:
+        return f"<NetworkLink {self.kind} {self.name}>"
+
+
+class SectionView(db.Model):
+    """How many pages of one section were served on one day (no visitor data at all)."""
+
+    __tablename__ = "section_views"
+
+    section: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
