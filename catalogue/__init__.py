@@ -86,11 +86,12 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 def register_blueprints(app: Flask) -> None:
     from catalogue.accounts import bp as accounts_bp
     from catalogue.content import bp as content_bp
+    from catalogue.exports import bp as exports_bp
     from catalogue.health import bp as health_bp
     from catalogue.staff import bp as staff_bp
     from catalogue.supplies import bp as supplies_bp
 
-    for blueprint in (content_bp, supplies_bp, accounts_bp, staff_bp, health_bp):
+    for blueprint in (content_bp, supplies_bp, accounts_bp, staff_bp, health_bp, exports_bp):
         app.register_blueprint(blueprint)
 
 

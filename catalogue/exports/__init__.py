@@ -1,0 +1,3 @@
+from catalogue.exports.views import bp
+
+__all__ = ["bp"]
