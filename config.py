@@ -27,6 +27,12 @@ class Config:
         "MAIL_DEFAULT_SENDER", "CAC Medical Supplies <noreply@localhost>"
     )
 
+    # PDF exports: brochure files are kept this many days. With REDIS_URL set, brochure jobs go to
+    # an RQ queue served by `flask exports worker`; otherwise a background thread runs them.
+    EXPORT_RETENTION_DAYS = int(os.environ.get("EXPORT_RETENTION_DAYS", "7"))
+    REDIS_URL = os.environ.get("REDIS_URL")
+    EXPORT_JOBS_SYNC = False
+
     SITE_NAME = "CAC Medical Supplies Export Portal"
     PRODUCTS_PER_PAGE = 20
     BOOTSTRAP_SERVE_LOCAL = True
@@ -48,6 +54,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only"  # noqa: S105 (the test suite's own key)
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    # Export jobs run inside the request, so nothing is left running when a test ends.
+    EXPORT_JOBS_SYNC = True
     # Cheap hashing for tests; the other configs use scrypt at its default cost.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 (a method name, not a password)
 

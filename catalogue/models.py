@@ -1,6 +1,7 @@
 """Imports every feature's models so that Alembic and the app see all tables."""
 
 from catalogue.accounts.models import User
+from catalogue.exports.models import ExportJob
 from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import (
     Approval,
@@ -17,6 +18,7 @@ __all__ = [
     "Category",
     "ChangeRecord",
     "Document",
+    "ExportJob",
     "Manufacturer",
     "PerformanceResult",
     "Product",

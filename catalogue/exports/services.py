@@ -12,20 +12,32 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import segno
 import sqlalchemy as sa
 from flask import current_app, render_template
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
+from catalogue.errors import ServiceError
 from catalogue.exports import pdf
+from catalogue.exports.models import ExportJob
+from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.supplies import services as supplies
-from catalogue.supplies.models import Manufacturer, Product
+from catalogue.supplies.models import (
+    AUTHORITIES,
+    AUTHORITY_SHORT,
+    Approval,
+    Category,
+    Manufacturer,
+    Product,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,3 +166,228 @@ def manufacturer_profile(manufacturer: Manufacturer, manufacturer_url: str) -> S
         ),
         f"{manufacturer.slug}-company-profile.pdf",
     )
+
+
+# --- Brochures ----------------------------------------------------------------------------------
+
+BROCHURE_DIR = "brochures"
+DEFAULT_BROCHURE_TITLE = "Korean COVID-19 diagnostics and specimen collection"
+# A running job that has not written progress for this long lost its worker (e.g. a restart).
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def brochure_choices() -> dict:
+    """What the brochure form offers: categories, authorities and makers with published products."""
+    return {
+        "categories": [(c.slug, c.name) for c, n in supplies.categories_with_counts() if n],
+        "authorities": list(AUTHORITIES.items()),
+        "manufacturers": [(m.slug, m.name) for m, n in supplies.list_manufacturers() if n],
+    }
+
+
+def _brochure_conditions(params: dict) -> list:
+    conditions = [Product.status == "published"]
+    if params.get("category"):
+        conditions.append(
+            Product.category_id.in_(
+                sa.select(Category.id).where(Category.slug == params["category"])
+            )
+        )
+    if params.get("authority"):
+        conditions.append(
+            sa.exists().where(
+                Approval.product_id == Product.id,
+                Approval.authority == params["authority"],
+                Approval.status != "rejected",
+            )
+        )
+    if params.get("manufacturers"):
+        conditions.append(
+            Product.manufacturer_id.in_(
+                sa.select(Manufacturer.id).where(Manufacturer.slug.in_(params["manufacturers"]))
+            )
+        )
+    return conditions
+
+
+def brochure_manufacturers(params: dict) -> list[Manufacturer]:
+    """The manufacturers with at least one product the brochure's filters select, by name."""
+    stmt = (
+        sa.select(Manufacturer)
+        .where(
+            Manufacturer.id.in_(
+                sa.select(Product.manufacturer_id).where(*_brochure_conditions(params))
+            )
+        )
+        .order_by(sa.func.lower(Manufacturer.name), Manufacturer.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def brochure_products_of(manufacturer: Manufacturer, params: dict) -> list[Product]:
+    stmt = (
+        sa.select(Product)
+        .where(Product.manufacturer_id == manufacturer.id, *_brochure_conditions(params))
+        .order_by(Product.name)
+        .options(
+            selectinload(Product.category),
+            selectinload(Product.approvals),
+            selectinload(Product.specimens),
+            selectinload(Product.performance),
+        )
+    )
+    return list(db.session.scalars(stmt))
+
+
+def describe_brochure(params: dict) -> str:
+    """The brochure's scope in words, for its cover and the job list."""
+    parts = []
+    if params.get("category"):
+        name = db.session.scalar(
+            sa.select(Category.name).where(Category.slug == params["category"])
+        )
+        parts.append(f"Category: {name or params['category']}")
+    if params.get("authority"):
+        parts.append(f"Approval: {AUTHORITY_SHORT.get(params['authority'], params['authority'])}")
+    if params.get("manufacturers"):
+        count = len(params["manufacturers"])
+        parts.append(f"{count} chosen manufacturer{'s' if count != 1 else ''}")
+    return " · ".join(parts) if parts else "Whole catalogue"
+
+
+def create_brochure_job(actor, params: dict) -> ExportJob:
+    """A queued brochure job; refuses a selection that contains no published product."""
+    manufacturers = brochure_manufacturers(params)
+    if not manufacturers:
+        raise ServiceError(None, "No published product matches these filters; widen them.")
+    job = ExportJob(
+        kind="brochure",
+        parameters=params,
+        status="queued",
+        stage="Waiting for a worker",
+        progress_done=0,
+        progress_total=_brochure_steps(len(manufacturers)),
+        requested_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(job)
+    db.session.flush()
+    logger.info("%s queued brochure job %s (%s)", actor, job.id, describe_brochure(params))
+    return job
+
+
+def _brochure_steps(sections: int) -> int:
+    # One step per manufacturer section, then laying out the pages, then writing the file.
+    return sections + 2
+
+
+def retry_job(actor, job: ExportJob) -> None:
+    if job.status != "failed":
+        raise ServiceError(None, "Only a failed export can be retried.")
+    job.status = "queued"
+    job.stage = "Waiting for a worker"
+    job.progress_done = 0
+    job.error = None
+    job.started_at = job.finished_at = None
+    logger.info("%s retried export job %s", actor, job.id)
+
+
+def recent_jobs(limit: int = 30) -> list[ExportJob]:
+    stmt = sa.select(ExportJob).order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def job_file(job: ExportJob) -> Path | None:
+    if job.status != "done" or not job.file_name:
+        return None
+    path = Path(current_app.config["EXPORT_DIR"]) / BROCHURE_DIR / job.file_name
+    return path if path.is_file() else None
+
+
+@dataclass
+class IndexEntry:
+    product: str
+    manufacturer: str
+    anchor: str
+
+
+def build_brochure(job: ExportJob, report) -> pdf.Rendered:
+    """Render the job's brochure; report(done, stage) is called as the work advances.
+
+    Each manufacturer's section is rendered to HTML as soon as its products are loaded, because
+    saving progress commits and so expires the loaded rows.
+    """
+    params = job.parameters
+    sections, toc, index = [], [], []
+    for manufacturer in brochure_manufacturers(params):
+        products = brochure_products_of(manufacturer, params)
+        if not products:
+            continue
+        anchor = f"m-{manufacturer.slug}"
+        html = render_template(
+            "exports/_brochure_section.html", maker=manufacturer, products=products, anchor=anchor
+        )
+        sections.append(Markup(html))  # noqa: S704 (an autoescaped template's output)
+        toc.append((anchor, manufacturer.name, manufacturer.name_ko, len(products)))
+        index += [IndexEntry(p.name, manufacturer.name, f"p-{p.slug}") for p in products]
+        job.progress_total = max(job.progress_total, _brochure_steps(len(sections)))
+        report(len(sections), f"Prepared {manufacturer.name}")
+    done = len(sections)
+    job.progress_total = _brochure_steps(done)
+    report(done, "Laying out pages")
+    html = render_template(
+        "exports/brochure.html",
+        title=params.get("title") or DEFAULT_BROCHURE_TITLE,
+        scope=describe_brochure(params),
+        sections=sections,
+        toc=toc,
+        index=sorted(index, key=lambda e: (e.product.casefold(), e.manufacturer.casefold())),
+        generated_at=utcnow(),
+    )
+    rendered = pdf.html_to_pdf(
+        html, on_page=lambda page: report(done, f"Laying out pages (page {page})")
+    )
+    report(done + 1, f"Writing the PDF ({rendered.page_count} pages)")
+    return rendered
+
+
+def store_brochure(job: ExportJob, rendered: pdf.Rendered) -> None:
+    directory = Path(current_app.config["EXPORT_DIR"]) / BROCHURE_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"brochure-{job.id}-{secrets.token_hex(8)}.pdf"
+    (directory / name).write_bytes(rendered.data)
+    now = utcnow()
+    job.status = "done"
+    job.stage = "Finished"
+    job.progress_done = job.progress_total
+    job.file_name = name
+    job.file_size = len(rendered.data)
+    job.page_count = rendered.page_count
+    job.finished_at = now
+    job.expires_at = now + timedelta(days=current_app.config["EXPORT_RETENTION_DAYS"])
+
+
+def cleanup_exports(now: datetime | None = None) -> int:
+    """Delete brochure files past their retention and mark their jobs expired; fail stalled jobs."""
+    now = now or utcnow()
+    expired = db.session.scalars(
+        sa.select(ExportJob).where(ExportJob.status == "done", ExportJob.expires_at <= now)
+    ).all()
+    directory = Path(current_app.config["EXPORT_DIR"]) / BROCHURE_DIR
+    for job in expired:
+        if job.file_name:
+            (directory / job.file_name).unlink(missing_ok=True)
+        job.status = "expired"
+        job.stage = "File deleted after the retention period"
+        job.file_name = None
+    stalled = db.session.scalars(
+        sa.select(ExportJob).where(
+            ExportJob.status == "running", ExportJob.updated_at <= now - STALLED_AFTER
+        )
+    ).all()
+    for job in stalled:
+        job.status = "failed"
+        job.error = "The worker stopped before finishing (no progress for 15 minutes)."
+        job.finished_at = now
+    if expired or stalled:
+        logger.info("Export clean-up: %d expired, %d stalled", len(expired), len(stalled))
+    return len(expired)

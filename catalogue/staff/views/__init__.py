@@ -14,4 +14,4 @@ def staff_only():
 
 
 # Subject modules register their routes on bp when imported.
-from catalogue.staff.views import dashboard  # noqa: E402, F401
+from catalogue.staff.views import dashboard, exports  # noqa: E402, F401
