@@ -15,7 +15,9 @@ class BrochureForm(FlaskForm):
     )
     category = SelectField("Category", choices=[], validators=[Optional()])
     authority = SelectField("Approval held", choices=[], validators=[Optional()])
-    manufacturers = SelectMultipleField("Manufacturers", choices=[], validators=[Optional()])
+    manufacturers = SelectMultipleField(
+        "Manufacturers", choices=[], validators=[Optional()], render_kw={"size": 10}
+    )
 
     def set_choices(self, choices: dict) -> None:
         self.category.choices = [("", "All categories"), *choices["categories"]]

@@ -81,6 +81,7 @@ def run_job(job_id: int) -> None:
         logger.exception("Export job %s failed", job_id)
         job = db.session.get(ExportJob, job_id)
         job.status = "failed"
+        job.stage = "Stopped by an error"
         job.error = f"{type(error).__name__}: {error}"[:2000]
         job.finished_at = utcnow()
         db.session.commit()

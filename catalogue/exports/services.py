@@ -8,6 +8,7 @@ then the stored file is served as it is.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -41,8 +42,17 @@ from catalogue.supplies.models import (
 
 logger = logging.getLogger(__name__)
 
-# Bump when a print template or print.css changes, so stored PDFs are rendered again.
-FORMAT_VERSION = "1"
+
+@functools.cache
+def _format_version() -> str:
+    """A hash of the print templates and print.css: a new release of them renders PDFs afresh."""
+    root = Path(current_app.root_path).parent
+    files = sorted((root / "templates" / "exports").glob("*.html"))
+    files.append(root / "static" / "css" / "print.css")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -60,7 +70,7 @@ def _row_values(obj) -> list:
 
 def content_version(*rows, extra: tuple = ()) -> str:
     """A short hash over every column of the given rows (and any extra values)."""
-    payload = [FORMAT_VERSION, *extra]
+    payload = [_format_version(), *extra]
     payload += [(type(row).__name__, _row_values(row)) for row in rows]
     raw = json.dumps(payload, default=str, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]

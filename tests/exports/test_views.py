@@ -175,6 +175,8 @@ def test_manufacturer_profile_lists_published_products(client, product, make_pro
     assert "FDA EUA" in text and "MFDS export permission" in text
     assert "on request" in text  # founded year, employees, phone are unknown
     assert "Company profile" in text
+    # The maker has no sources of its own: its product entries' sources are cited.
+    assert "https://source.example/alpha-pcr" in text
 
 
 def test_manufacturer_profile_changes_with_its_products(client, product, count_renders):

@@ -36,6 +36,7 @@ def _list_page(form: BrochureForm, status: int = 200):
         form=form,
         jobs=exports.recent_jobs(),
         describe=exports.describe_brochure,
+        default_title=exports.DEFAULT_BROCHURE_TITLE,
         retention_days=current_app.config["EXPORT_RETENTION_DAYS"],
     ), status
 
