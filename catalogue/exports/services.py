@@ -16,7 +16,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import segno
@@ -57,7 +57,7 @@ def _format_version() -> str:
 
 @dataclass
 class StoredPdf:
-    path: Path
+    data: bytes
     version: str
     modified: datetime
     download_name: str
@@ -92,13 +92,15 @@ def _cache_dir(kind: str, slug: str) -> Path:
     return Path(current_app.config["EXPORT_DIR"]) / kind / slug
 
 
-def _store(directory: Path, version: str, data: bytes) -> Path:
+def _store(directory: Path, version: str, data: bytes, modified: datetime) -> Path:
     """Write atomically (several workers may render the same version) and drop older versions."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{version}.pdf"
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    # The file's time is the Last-Modified of every later response: make it the one sent now.
+    os.utime(tmp, (modified.timestamp(), modified.timestamp()))
     os.replace(tmp, target)
     for old in directory.glob("*.pdf"):
         if old != target:
@@ -107,13 +109,16 @@ def _store(directory: Path, version: str, data: bytes) -> Path:
 
 
 def _cached(kind: str, slug: str, version: str, render, download_name: str) -> StoredPdf:
-    directory = _cache_dir(kind, slug)
-    path = directory / f"{version}.pdf"
-    if not path.is_file():
-        path = _store(directory, version, render())
+    path = _cache_dir(kind, slug) / f"{version}.pdf"
+    try:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        data = path.read_bytes()
+    except FileNotFoundError:  # not made yet, or replaced by another worker just now
+        data = render()
+        modified = utcnow()
+        _store(path.parent, version, data, modified)
         logger.info("Rendered %s for %s (version %s)", kind, slug, version)
-    modified = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-    return StoredPdf(path, version, modified, download_name)
+    return StoredPdf(data, version, modified, download_name)
 
 
 def qr_svg(url: str) -> Markup:

@@ -9,7 +9,7 @@ bp = Blueprint("exports", __name__)
 
 
 def _send(stored: services.StoredPdf):
-    response = current_app.response_class(stored.path.read_bytes(), mimetype="application/pdf")
+    response = current_app.response_class(stored.data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{stored.download_name}"'
     response.set_etag(stored.version)
     response.last_modified = stored.modified
