@@ -173,7 +173,7 @@ def brochure_child() -> None:
                     "error": job.error,
                     "seconds": round(seconds, 2),
                     "pages": job.page_count,
-                    "manufacturers": job.progress_total - 2,
+                    "manufacturers": len(services.brochure_manufacturers({})),
                     "size_mb": round((job.file_size or 0) / 1048576, 2),
                     "rss_before_mb": round(rss_before / 1024),
                     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Imported (not named by string) so this module works on its own, e.g. in a queue worker.
+from catalogue.accounts.models import User
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 
@@ -38,7 +40,7 @@ class ExportJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    requested_by = relationship("User")
+    requested_by: Mapped[User | None] = relationship(User)
 
     @property
     def is_active(self) -> bool:

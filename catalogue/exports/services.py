@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import tempfile
@@ -272,8 +273,14 @@ def describe_brochure(params: dict) -> str:
 
 def create_brochure_job(actor, params: dict) -> ExportJob:
     """A queued brochure job; refuses a selection that contains no published product."""
-    manufacturers = brochure_manufacturers(params)
-    if not manufacturers:
+    counts = list(
+        db.session.scalars(
+            sa.select(sa.func.count(Product.id))
+            .where(*_brochure_conditions(params))
+            .group_by(Product.manufacturer_id)
+        )
+    )
+    if not counts:
         raise ServiceError(None, "No published product matches these filters; widen them.")
     job = ExportJob(
         kind="brochure",
@@ -281,7 +288,7 @@ def create_brochure_job(actor, params: dict) -> ExportJob:
         status="queued",
         stage="Waiting for a worker",
         progress_done=0,
-        progress_total=_brochure_steps(len(manufacturers)),
+        progress_total=_brochure_steps(counts),
         requested_by_id=actor.id if actor is not None else None,
     )
     db.session.add(job)
@@ -290,9 +297,16 @@ def create_brochure_job(actor, params: dict) -> ExportJob:
     return job
 
 
-def _brochure_steps(sections: int) -> int:
-    # One step per manufacturer section, then laying out the pages, then writing the file.
-    return sections + 2
+def _estimated_pages(counts: list[int]) -> int:
+    """About how long a brochure is (cover, contents, sections of about three products a page,
+    index), so that the progress bar moves through the layout, which takes most of the time."""
+    sections = sum(math.ceil((n + 1) / 3) for n in counts)
+    return 1 + math.ceil(len(counts) / 40) + sections + math.ceil(sum(counts) / 90)
+
+
+def _brochure_steps(counts: list[int]) -> int:
+    # A step per manufacturer section prepared, one per page laid out, one for writing the file.
+    return len(counts) + _estimated_pages(counts) + 1
 
 
 def retry_job(actor, job: ExportJob) -> None:
@@ -344,11 +358,11 @@ def build_brochure(job: ExportJob, report) -> pdf.Rendered:
         sections.append(Markup(html))  # noqa: S704 (an autoescaped template's output)
         toc.append((anchor, manufacturer.name, manufacturer.name_ko, len(products)))
         index += [IndexEntry(p.name, manufacturer.name, f"p-{p.slug}") for p in products]
-        job.progress_total = max(job.progress_total, _brochure_steps(len(sections)))
         report(len(sections), f"Prepared {manufacturer.name}")
-    done = len(sections)
-    job.progress_total = _brochure_steps(done)
-    report(done, "Laying out pages")
+    counts = [count for _anchor, _name, _ko, count in toc]
+    job.progress_total = _brochure_steps(counts)  # the selection may have changed since queued
+    prepared, estimate = len(sections), _estimated_pages(counts)
+    report(prepared, "Laying out pages")
     html = render_template(
         "exports/brochure.html",
         title=params.get("title") or DEFAULT_BROCHURE_TITLE,
@@ -358,10 +372,17 @@ def build_brochure(job: ExportJob, report) -> pdf.Rendered:
         index=sorted(index, key=lambda e: (e.product.casefold(), e.manufacturer.casefold())),
         generated_at=utcnow(),
     )
-    rendered = pdf.html_to_pdf(
-        html, on_page=lambda page: report(done, f"Laying out pages (page {page})")
-    )
-    report(done + 1, f"Writing the PDF ({rendered.page_count} pages)")
+    laid_out = 0
+
+    def on_page(page: int) -> None:
+        # WeasyPrint lays the pages out once, then again to fill in the page numbers of the
+        # contents: the furthest page reached so far is the progress.
+        nonlocal laid_out
+        laid_out = max(laid_out, page)
+        report(prepared + min(laid_out, estimate), f"Laying out pages (page {page})")
+
+    rendered = pdf.html_to_pdf(html, on_page=on_page)
+    report(prepared + estimate, f"Writing the PDF ({rendered.page_count} pages)")
     return rendered
 
 
