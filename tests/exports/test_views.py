@@ -7,6 +7,7 @@ from pypdf import PdfReader
 
 from catalogue.exports import pdf
 from catalogue.extensions import db
+from catalogue.supplies.models import Document
 
 
 def pdf_text(data: bytes) -> str:
@@ -83,6 +84,24 @@ def test_spec_sheet_is_a_pdf_with_the_products_facts(client, product):
     assert "Page 1 of" in text
     assert "CAC Medical Supplies Export Portal" in text
     assert "http://localhost/supplies/products/alpha-pcr" in text
+
+
+def test_spec_sheet_lists_the_products_documents(client, product):
+    product.documents.append(
+        Document(
+            kind="ifu",
+            title="Instructions for use, rev. 3",
+            filename="ifu.pdf",
+            content_type="application/pdf",
+            size=204800,
+            sha256="0" * 64,
+            storage_path="documents/ifu.pdf",
+        )
+    )
+    db.session.commit()
+    text = pdf_text(client.get("/supplies/products/alpha-pcr/spec-sheet.pdf").data)
+    assert "Instructions for use, rev. 3 (ifu, 200 KB)" in text
+    assert "Certificates and instructions for use: on request" not in text
 
 
 def test_spec_sheet_links_to_the_product_page_from_the_product_page(client, product):
