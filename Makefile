@@ -31,6 +31,11 @@ system-deps:
 	  echo "Installing Pango for WeasyPrint (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	fi
+# PDFs print Korean company names too: a font with Hangul (Noto CJK), found through fontconfig.
+	@if ! fc-list :lang=ko 2>/dev/null | grep -q .; then \
+	  echo "Installing Noto CJK fonts (Hangul) for the PDF exports (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-noto-cjk >/dev/null; \
+	fi
 
 instance/secret_key:
 	mkdir -p instance
@@ -49,9 +54,9 @@ test: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# Speed figures are printed by the scripts in bench/, never asserted in unit tests.
-bench: install
-	@for script in bench/*.py; do $(BIN)/python "$$script" || exit 1; done
+# Every benchmark script in bench/ prints its figures (see the README for the targets).
+bench: install-test
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: install-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

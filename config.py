@@ -44,6 +44,12 @@ class Config:
     INVITATION_DAYS = 7
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # uploads above 10 MB get a clear message, not a 413
 
+    # PDF exports: brochure files are kept this many days. With REDIS_URL set, brochure jobs go to
+    # an RQ queue served by `flask exports worker`; otherwise a background thread runs them.
+    EXPORT_RETENTION_DAYS = int(os.environ.get("EXPORT_RETENTION_DAYS", "7"))
+    REDIS_URL = os.environ.get("REDIS_URL")
+    EXPORT_JOBS_SYNC = False
+
     SITE_NAME = "CAC Medical Supplies Export Portal"
     # The public address of the site, for links in e-mails and PDFs (e.g. https://supplies.example).
     SITE_URL = os.environ.get("SITE_URL")
@@ -70,6 +76,8 @@ class TestingConfig(Config):
     MAIL_DELIVERY_THREAD = False
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
     SITE_URL = "http://localhost"
+    # Export jobs run inside the request, so nothing is left running when a test ends.
+    EXPORT_JOBS_SYNC = True
     # Cheap hashing for tests; the other configs use scrypt at its default cost.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 (a method name, not a password)
 

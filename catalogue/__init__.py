@@ -93,12 +93,15 @@ def register_blueprints(app: Flask) -> None:
     from catalogue import health
     from catalogue.accounts import views as accounts
     from catalogue.content import views as content
+    from catalogue.exports import views as exports
     from catalogue.inquiries import views as inquiries
     from catalogue.portal import views as portal
     from catalogue.staff import views as staff
     from catalogue.supplies import views as supplies
 
-    blueprints = [m.bp for m in (content, supplies, inquiries, accounts, portal, staff, health)]
+    blueprints = [
+        m.bp for m in (content, supplies, inquiries, accounts, portal, staff, exports, health)
+    ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask seed`, `flask users ...`."""
+"""Command-line tools: `flask seed`, `flask users ...`, `flask exports ...`."""
 
 import secrets
 from pathlib import Path
@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(mail)
     app.cli.add_command(links)
+    app.cli.add_command(exports)
     app.shell_context_processor(_shell_context)
 
 
@@ -125,3 +126,34 @@ def check_links(timeout: float) -> None:
     click.echo(
         f"Checked {len(results)} links: {len(results) - len(bad)} reachable, {len(bad)} not."
     )
+
+
+@click.group()
+def exports() -> None:
+    """PDF exports: the brochure job worker and clean-up."""
+
+
+@exports.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def exports_worker(burst: bool) -> None:
+    """Serve the RQ queue of brochure jobs (needs REDIS_URL)."""
+    from flask import current_app
+    from rq import SimpleWorker
+
+    from catalogue.exports import jobs
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("Set REDIS_URL to the Redis server that holds the queue.")
+    queue = jobs.queue(current_app)
+    # SimpleWorker runs jobs in this process, inside the app context the command provides.
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+
+
+@exports.command("cleanup")
+def exports_cleanup() -> None:
+    """Delete brochure files older than EXPORT_RETENTION_DAYS."""
+    from catalogue.exports.services import cleanup_exports
+
+    removed = cleanup_exports()
+    db.session.commit()
+    click.echo(f"Deleted {removed} expired brochure file{'s' if removed != 1 else ''}.")

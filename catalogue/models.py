@@ -2,6 +2,7 @@
 
 from catalogue.accounts.models import AccountToken, User
 from catalogue.content.models import Article, DailyFigure, NetworkLink, SectionView
+from catalogue.exports.models import ExportJob
 from catalogue.inquiries.models import (
     Inquiry,
     InquiryLine,
@@ -30,6 +31,7 @@ __all__ = [
     "ChangeRecord",
     "DailyFigure",
     "Document",
+    "ExportJob",
     "Inquiry",
     "InquiryLine",
     "InquiryMessage",

@@ -19,6 +19,7 @@ from catalogue.staff.views import (  # noqa: E402, F401
     claims,
     content,
     dashboard,
+    exports,
     inquiries,
     people,
 )

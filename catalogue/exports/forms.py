@@ -1,0 +1,33 @@
+"""The staff brochure form."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.validators import Length, Optional
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BrochureForm(FlaskForm):
+    title = StringField(
+        "Title on the cover", validators=[Optional(), Length(max=120)], filters=[_strip]
+    )
+    category = SelectField("Category", choices=[], validators=[Optional()])
+    authority = SelectField("Approval held", choices=[], validators=[Optional()])
+    manufacturers = SelectMultipleField(
+        "Manufacturers", choices=[], validators=[Optional()], render_kw={"size": 10}
+    )
+
+    def set_choices(self, choices: dict) -> None:
+        self.category.choices = [("", "All categories"), *choices["categories"]]
+        self.authority.choices = [("", "Any approval or none"), *choices["authorities"]]
+        self.manufacturers.choices = choices["manufacturers"]
+
+    def parameters(self) -> dict:
+        return {
+            "title": self.title.data or None,
+            "category": self.category.data or None,
+            "authority": self.authority.data or None,
+            "manufacturers": list(self.manufacturers.data or []),
+        }

@@ -1,0 +1,109 @@
+"""HTML to PDF through WeasyPrint: the one module that imports it.
+
+Print templates may only pull in the portal's own static files. Anything else a document names
+(a `file://` path, a remote image, a data URL typed into a description) is refused without any
+file or network access, so a PDF never leaks local files or calls out to the internet.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+from flask import current_app, render_template
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+# Relative URLs in print templates resolve against this origin; the fetcher maps its /static/ paths
+# to files under the app's static folder. The .invalid domain can never resolve to a real host.
+BASE_URL = "https://portal.invalid/"
+_STATIC_PREFIX = "/static/"
+
+
+class RefusedURL(ValueError):
+    """A document asked for something outside our static files."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves /static/... from the static folder and refuses every other URL."""
+
+    def __init__(self, static_folder: str | Path):
+        super().__init__(allowed_protocols=())
+        self.static_root = Path(static_folder).resolve()
+
+    def fetch(self, url, headers=None):
+        path = self.static_path(url)
+        if path is None:
+            logger.warning("PDF export refused to fetch %.200s", url)
+            raise RefusedURL(f"Only the portal's own static files may be used: {url[:200]}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    def static_path(self, url: str) -> Path | None:
+        """The file a URL stands for, or None when it is not one of our static files."""
+        parts = urlsplit(url)
+        origin = urlsplit(BASE_URL)
+        if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
+            return None
+        if not parts.path.startswith(_STATIC_PREFIX):
+            return None
+        path = (self.static_root / unquote(parts.path[len(_STATIC_PREFIX) :])).resolve()
+        if not path.is_relative_to(self.static_root) or not path.is_file():
+            return None
+        return path
+
+
+class Rendered(NamedTuple):
+    data: bytes
+    page_count: int
+
+
+def html_to_pdf(html: str, on_page: Callable[[int], None] | None = None) -> Rendered:
+    """Render an HTML string (from a print template) to PDF bytes.
+
+    on_page, when given, is called with each page number as WeasyPrint lays the pages out.
+    """
+    fetcher = StaticOnlyFetcher(current_app.static_folder)
+    source = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+    handler = _PageProgress(on_page) if on_page else None
+    if handler:
+        _progress_logger.addHandler(handler)
+    try:
+        document = source.render()
+    finally:
+        if handler:
+            _progress_logger.removeHandler(handler)
+    return Rendered(document.write_pdf(), len(document.pages))
+
+
+def render_pdf(template: str, **context) -> Rendered:
+    return html_to_pdf(render_template(template, **context))
+
+
+# WeasyPrint reports each laid-out page at INFO; keep that out of the app's log and hand it
+# only to the progress handlers of the jobs that ask for it.
+_progress_logger = logging.getLogger("weasyprint.progress")
+_progress_logger.setLevel(logging.INFO)
+_progress_logger.propagate = False
+
+
+class _PageProgress(logging.Handler):
+    """Turns WeasyPrint's "Creating layout - Page N" messages into on_page(N) calls."""
+
+    def __init__(self, on_page: Callable[[int], None]):
+        super().__init__(level=logging.INFO)
+        self.on_page = on_page
+        self.thread = threading.get_ident()  # other threads may be rendering at the same time
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        if record.msg == "Step 5 - Creating layout - Page %d" and record.args:
+            self.on_page(int(record.args[0]))

@@ -1,0 +1,112 @@
+"""Staff exports: brochure jobs of the whole or a filtered catalogue, their progress and files."""
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from catalogue.errors import ServiceError
+from catalogue.exports import jobs
+from catalogue.exports import services as exports
+from catalogue.exports.forms import BrochureForm
+from catalogue.exports.models import ExportJob
+from catalogue.extensions import db
+from catalogue.staff.views import bp
+
+
+def _form() -> BrochureForm:
+    form = BrochureForm()
+    form.set_choices(exports.brochure_choices())
+    return form
+
+
+def _list_page(form: BrochureForm, status: int = 200):
+    exports.cleanup_exports()
+    db.session.commit()
+    return render_template(
+        "staff/export_list.html",
+        form=form,
+        jobs=exports.recent_jobs(),
+        describe=exports.describe_brochure,
+        default_title=exports.DEFAULT_BROCHURE_TITLE,
+        retention_days=current_app.config["EXPORT_RETENTION_DAYS"],
+    ), status
+
+
+def _job_or_404(job_id: int) -> ExportJob:
+    job = db.session.get(ExportJob, job_id)
+    if job is None:
+        abort(404, description="There is no such export.")
+    return job
+
+
+@bp.get("/exports/")
+def export_list():
+    return _list_page(_form())
+
+
+@bp.post("/exports/")
+def export_create():
+    form = _form()
+    if not form.validate_on_submit():
+        return _list_page(form, 400)
+    params = form.parameters() | {"base_url": request.url_root}
+    try:
+        job = exports.create_brochure_job(current_user, params)
+    except ServiceError as error:
+        form.form_errors.append(error.message)
+        return _list_page(form, 400)
+    db.session.commit()
+    jobs.submit(job)
+    flash(f"Brochure export {job.id} started. This page shows its progress.", "success")
+    return redirect(url_for("staff.export_list"))
+
+
+@bp.get("/exports/<int:job_id>/status")
+def export_status(job_id):
+    job = _job_or_404(job_id)
+    return jsonify(
+        id=job.id,
+        status=job.status,
+        stage=job.stage,
+        done=job.progress_done,
+        total=job.progress_total,
+        percent=job.percent,
+        error=job.error,
+        download_url=url_for("staff.export_download", job_id=job.id)
+        if exports.job_file(job)
+        else None,
+    )
+
+
+@bp.get("/exports/<int:job_id>/download")
+def export_download(job_id):
+    job = _job_or_404(job_id)
+    path = exports.job_file(job)
+    if path is None:
+        abort(404, description="This export has no file: not finished, or past its retention.")
+    return send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=job.download_name
+    )
+
+
+@bp.post("/exports/<int:job_id>/retry")
+def export_retry(job_id):
+    job = _job_or_404(job_id)
+    try:
+        exports.retry_job(current_user, job)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("staff.export_list")), 303
+    db.session.commit()
+    jobs.submit(job)
+    flash(f"Brochure export {job.id} started again.", "success")
+    return redirect(url_for("staff.export_list"))
