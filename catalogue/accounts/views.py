@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
@@ -20,7 +19,7 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
 from catalogue.inquiries.forms import ReplyForm
 from catalogue.inquiries.services import inquiries_of, reply_as_officer
-from catalogue.supplies.documents import document_path
+from catalogue.inquiries.views import send_quotation_pdf
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -200,12 +199,6 @@ def inquiry_detail(inquiry_id):
 @login_required
 def inquiry_quotation_pdf(inquiry_id, quotation_id):
     inquiry = next((i for i in inquiries_of(current_user) if i.id == inquiry_id), None)
-    quotation = (
-        next((q for q in inquiry.quotations if q.id == quotation_id), None) if inquiry else None
-    )
-    if quotation is None or quotation.document is None:
+    if inquiry is None:
         abort(404)
-    return send_file(
-        document_path(quotation.document), mimetype="application/pdf", as_attachment=True,
-        download_name=f"{inquiry.reference}-quotation-{quotation.id}.pdf",
-    )  # fmt: skip
+    return send_quotation_pdf(inquiry, quotation_id)

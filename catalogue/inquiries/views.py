@@ -198,7 +198,11 @@ def track_reply(token):
 
 @bp.get("/track/<token>/quotations/<int:quotation_id>.pdf")
 def track_quotation_pdf(token, quotation_id):
-    inquiry = _tracked(token)
+    return send_quotation_pdf(_tracked(token), quotation_id)
+
+
+def send_quotation_pdf(inquiry, quotation_id: int):
+    """A quotation's PDF attachment, for whoever may see the inquiry (buyer, maker, staff)."""
     quotation = next((q for q in inquiry.quotations if q.id == quotation_id), None)
     if quotation is None or quotation.document is None:
         abort(404)

@@ -273,3 +273,16 @@ class ManufacturerForm(FlaskForm):
         if maker.website and not maker.website.startswith("http"):
             self.website.data = maker.website_url
         self.quality_certifications.data = ", ".join(maker.quality_certifications or [])
+
+
+def product_form(**kwargs) -> ProductForm:
+    """A ProductForm with the categories as they are in the database."""
+    import sqlalchemy as sa
+
+    from catalogue.extensions import db
+    from catalogue.supplies.models import Category
+
+    form = ProductForm(**kwargs)
+    categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
+    form.category_id.choices = [(c.id, c.name) for c in categories]
+    return form

@@ -1,7 +1,7 @@
 """The manufacturer's inquiry inbox: read, reply, quote, close."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -9,10 +9,11 @@ from catalogue.extensions import db
 from catalogue.inquiries import forms
 from catalogue.inquiries import services as inquiries
 from catalogue.inquiries.models import INQUIRY_STATES, Inquiry
+from catalogue.inquiries.views import send_quotation_pdf
 from catalogue.lib.paging import page_arg
 from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.supplies.documents import document_path, store_document
+from catalogue.supplies.documents import store_document
 
 
 def _own_inquiry(inquiry_id: int) -> Inquiry:
@@ -139,11 +140,4 @@ def inquiry_close(inquiry_id):
 
 @bp.get("/inquiries/<int:inquiry_id>/quotations/<int:quotation_id>.pdf")
 def inquiry_quotation_pdf(inquiry_id, quotation_id):
-    inquiry = _own_inquiry(inquiry_id)
-    quotation = next((q for q in inquiry.quotations if q.id == quotation_id), None)
-    if quotation is None or quotation.document is None:
-        abort(404)
-    return send_file(
-        document_path(quotation.document), mimetype="application/pdf", as_attachment=True,
-        download_name=f"{inquiry.reference}-quotation-{quotation.id}.pdf",
-    )  # fmt: skip
+    return send_quotation_pdf(_own_inquiry(inquiry_id), quotation_id)

@@ -1,6 +1,5 @@
 """The manufacturer's products: create, edit, publish/archive, performance figures, approvals."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -15,16 +14,8 @@ from catalogue.supplies.forms import (
     ApprovalClaimForm,
     DocumentForm,
     PerformanceForm,
-    ProductForm,
+    product_form,
 )
-from catalogue.supplies.models import Category
-
-
-def product_form(**kwargs) -> ProductForm:
-    form = ProductForm(**kwargs)
-    categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
-    form.category_id.choices = [(c.id, c.name) for c in categories]
-    return form
 
 
 def _edit_page(product, form, status=200):

@@ -15,8 +15,13 @@ from catalogue.staff.services import history_of
 from catalogue.staff.views import bp
 from catalogue.supplies import changes
 from catalogue.supplies.documents import document_path
-from catalogue.supplies.forms import DocumentForm, ManufacturerForm, PerformanceForm, ProductForm
-from catalogue.supplies.models import Approval, Category, Document, Manufacturer, Product
+from catalogue.supplies.forms import (
+    DocumentForm,
+    ManufacturerForm,
+    PerformanceForm,
+    product_form,
+)
+from catalogue.supplies.models import Approval, Document, Manufacturer, Product
 
 
 def _manufacturer(manufacturer_id: int) -> Manufacturer:
@@ -129,17 +134,10 @@ def product_list():
     return render_template("staff/product_list.html", pagination=pagination, q=q)
 
 
-def _product_form(**kwargs) -> ProductForm:
-    form = ProductForm(**kwargs)
-    categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
-    form.category_id.choices = [(c.id, c.name) for c in categories]
-    return form
-
-
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
 def product_edit(product_id):
     product = _product(product_id)
-    form = _product_form()
+    form = product_form()
     if form.validate_on_submit():
         count = changes.update_product(
             current_user, product, form.values(), form.specimen_types.data or []
