@@ -24,4 +24,4 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
         clean_content_tags={"script", "style"},
     )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above  # nosec B704
