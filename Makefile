@@ -8,7 +8,7 @@ PORT ?= 5000
 STAFF_EMAIL ?= staff@example.org
 export FLASK_APP := wsgi
 
-.PHONY: run test check lint install install-test system-deps bench clean
+.PHONY: run test check lint install install-test system-deps browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: system-deps $(VENV)/.installed
-install-test: system-deps $(VENV)/.installed-test
+install-test: system-deps browser-deps $(VENV)/.installed-test
+
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser build).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Chromium for the browser tests (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 # WeasyPrint needs Pango; a bare Debian machine may not have it.
 system-deps:

@@ -61,6 +61,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SEND_FILE_MAX_AGE_DEFAULT = 3600
+    COMPRESS_MIMETYPES = [
+        "text/html", "text/css", "text/csv", "text/plain", "application/javascript",
+        "text/javascript", "application/json", "image/svg+xml",
+    ]  # fmt: skip
 
 
 class DevelopmentConfig(Config):

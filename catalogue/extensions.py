@@ -1,6 +1,7 @@
 """Extension objects, created unbound and initialised in create_app()."""
 
 from flask_bootstrap import Bootstrap5
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,3 +32,5 @@ csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 # In-memory by default (per process); RATELIMIT_STORAGE_URI=redis://... shares limits.
 limiter = Limiter(get_remote_address)
+# Gzip/Brotli for pages, CSS, JS, JSON and SVG: officers are often on slow links.
+compress = Compress()
