@@ -62,8 +62,14 @@ test: install-test
 	$(BIN)/pytest
 
 # Every benchmark script in bench/ prints its figures (see the README for the targets).
-bench: install-test
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: install-test $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	@for script in bench/*.py; do case "$$script" in *locustfile.py|*bare_app.py) continue;; esac; \
+	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
 
 # Security and style checks: ruff, bandit (medium and high findings fail; the few explained ones
 # carry a "nosec" with the reason) and pip-audit of the pinned dependencies, which needs PyPI:

@@ -37,6 +37,8 @@ class Config:
     # In-memory limits are per process; set redis://... to share them between workers and machines.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Only the load test (bench/load.py) switches the limits off, to submit many inquiries.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     REGISTER_RATE_LIMIT = "5 per minute;20 per hour"
     INQUIRY_RATE_LIMIT = "10 per hour;30 per day"
