@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, abort, request
 
 from catalogue.extensions import bootstrap, compress, csrf, db, limiter, login_manager, migrate
 
@@ -120,6 +120,15 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # No text field needs a NUL, and PostgreSQL cannot store one: refuse it up front.
+        sources = [request.args] + ([request.form] if request.method == "POST" else [])
+        for values in sources:
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    abort(400, description="The request contains a NUL character.")
+
     @app.after_request
     def set_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
