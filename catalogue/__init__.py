@@ -30,6 +30,7 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_security_headers(app)
     register_cli(app)
+    register_search(app)
     logging.basicConfig(level=logging.INFO)
     return app
 
@@ -85,12 +86,14 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from catalogue.accounts import bp as accounts_bp
+    from catalogue.api import bp as api_bp
     from catalogue.content import bp as content_bp
     from catalogue.health import bp as health_bp
+    from catalogue.search import bp as search_bp
     from catalogue.staff import bp as staff_bp
     from catalogue.supplies import bp as supplies_bp
 
-    for blueprint in (content_bp, supplies_bp, accounts_bp, staff_bp, health_bp):
+    for blueprint in (content_bp, supplies_bp, accounts_bp, staff_bp, health_bp, search_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -119,6 +122,12 @@ def register_security_headers(app: Flask) -> None:
                 "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
             )
         return response
+
+
+def register_search(app: Flask) -> None:
+    from catalogue.search.indexer import init_app
+
+    init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask seed`, `flask users ...`."""
+"""Command-line tools: `flask seed`, `flask users ...`, `flask search ...`."""
 
 import secrets
 from pathlib import Path
@@ -16,6 +16,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
+    app.cli.add_command(search)
     app.shell_context_processor(_shell_context)
 
 
@@ -73,3 +74,27 @@ def ensure_staff(email: str) -> None:
     db.session.commit()
     click.echo(f"Created the first staff account: {email.strip().lower()}")
     click.echo(f"Its password (shown this once, store it safely): {password}")
+
+
+@click.group()
+def search() -> None:
+    """Manage the search index."""
+
+
+@search.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the whole index from the database (built aside, then swapped in)."""
+    from catalogue.search.indexer import rebuild_index
+
+    count = rebuild_index()
+    click.echo(f"Search index rebuilt: {count} documents.")
+
+
+@search.command("status")
+def search_status() -> None:
+    """Show index document counts against the database's."""
+    import json
+
+    from catalogue.search.indexer import index_status
+
+    click.echo(json.dumps(index_status(), indent=2))

@@ -1,6 +1,7 @@
 """Imports every feature's models so that Alembic and the app see all tables."""
 
 from catalogue.accounts.models import User
+from catalogue.search.models import SearchChange
 from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import (
     Approval,
@@ -21,5 +22,6 @@ __all__ = [
     "PerformanceResult",
     "Product",
     "ProductSpecimen",
+    "SearchChange",
     "User",
 ]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from catalogue import create_app
 from catalogue.extensions import db
 
-pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.supplies"]
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.search", "tests.fixtures.supplies"]
 
 BACKENDS = ["sqlite", "postgresql"]
 PG_SKIP_REASON = (
@@ -59,6 +59,9 @@ def _make_app(backend: str, schema: str, tmp_path: Path, **overrides):
 
 
 def _teardown(app, backend: str, schema: str) -> None:
+    from catalogue.search.index import close_index
+
+    close_index(app.config["SEARCH_INDEX_DIR"])
     schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema
     with app.app_context():
         db.session.remove()

@@ -1,0 +1,783 @@
+"""The Whoosh index: schema, text analysis, building, updating and querying.
+
+This is the only module that imports Whoosh. It knows nothing about the database: it is
+given documents (plain dicts, see `catalogue.search.documents`) and answers queries with
+document keys, stored fields and snippets.
+
+On disk, SEARCH_INDEX_DIR holds generations of the index and a `current` symlink:
+
+    SEARCH_INDEX_DIR/current -> gen-20261125T170000-1a2b3c/   (Whoosh files + state.json)
+    SEARCH_INDEX_DIR/writer.lock                                 (one writer per machine)
+
+A rebuild writes a new generation beside the live one and swaps the symlink with one
+atomic rename, so readers never see a half-built index. `state.json` records the last
+search-change row applied to that generation (see `catalogue.search.indexer`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from whoosh import highlight, index, qparser, query, scoring
+from whoosh.analysis import (
+    CharsetFilter,
+    Filter,
+    LowercaseFilter,
+    NgramWordAnalyzer,
+    StemFilter,
+    StopFilter,
+    Token,
+    Tokenizer,
+)
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+logger = logging.getLogger(__name__)
+
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
+FACET_FIELDS = ("category", "approval", "specimen", "technology", "manufacturer")
+SORTS = ("relevance", "name", "newest")
+# Below this many documents exact totals are cheap; above it a broad query reports "about N".
+EXACT_COUNT_LIMIT = 10_000
+# How often a reader checks whether the writer committed (seconds).
+REFRESH_INTERVAL = 0.5
+
+
+# --- Text analysis -------------------------------------------------------------------------
+
+# A word, or words joined by hyphens or slashes ("RT-PCR", "2019-nCoV", "SARS-CoV-2").
+_WORD = re.compile(r"[^\W_]+(?:[-/‐][^\W_]+)*")
+_JOINERS = re.compile(r"[-/‐]")
+
+
+class CompoundTokenizer(Tokenizer):
+    """Splits text into words; a joined word also yields its parts and its parts run together.
+
+    "RT-PCR" gives "RT", "PCR" and "RTPCR", so `RT-PCR`, `rt pcr` and `rtpcr` all match it.
+    """
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _WORD.finditer(value):
+            word = match.group(0)
+            pieces = [(word, match.start(), match.end())]
+            parts_or_word = pieces
+            if _JOINERS.search(word):
+                offset = match.start()
+                parts = []
+                for part_match in re.finditer(r"[^\W_]+", word):
+                    parts.append(
+                        (
+                            part_match.group(0),
+                            offset + part_match.start(),
+                            offset + part_match.end(),
+                        )
+                    )
+                pieces = parts_or_word = parts
+                if mode != "query":  # the query's parts, ANDed, already match it
+                    merged = "".join(p[0] for p in parts)
+                    pieces = [*parts, (merged, match.start(), match.end())]
+            first_pos = pos
+            for i, (text, start, end) in enumerate(pieces):
+                is_merged = len(pieces) > len(parts_or_word) and i == len(pieces) - 1
+                t.text = text
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = text
+                if positions:
+                    # The run-together form sits where the compound starts.
+                    t.pos = first_pos if is_merged else pos
+                if chars:
+                    t.startchar = start_char + start
+                    t.endchar = start_char + end
+                if not is_merged:
+                    pos += 1
+                yield t
+
+
+def _read_synonyms(path: Path) -> list[list[str]]:
+    groups = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            groups.append([p.strip().lower() for p in line.split(",") if p.strip()])
+    return groups
+
+
+class SynonymFilter(Filter):
+    """Adds a group's canonical word beside any member ("Ag" also indexes "antigen").
+
+    At query time a one-word member is replaced by the canonical word, which every document
+    holding any member of the group carries. Multi-word members ("rapid test") are matched
+    in documents here and rewritten in query text by `expand_phrases`.
+    """
+
+    is_morph = True  # spelling suggestions use the words as written
+
+    def __init__(self, single: dict[str, str], phrases: dict[tuple[str, ...], str]):
+        self.single = single
+        self.phrases = phrases
+        self.max_len = max((len(p) for p in phrases), default=1)
+
+    def __call__(self, tokens):
+        if not self.single and not self.phrases:
+            yield from tokens
+            return
+        window: list[Token] = []
+        for t in tokens:
+            if t.mode == "query":
+                canonical = self.single.get(t.text)
+                if canonical:
+                    t.text = canonical
+                yield t
+                continue
+            window.append(t.copy())
+            yield t
+            canonical = self.single.get(t.text)
+            if canonical and canonical != t.text:
+                extra = t.copy()
+                extra.text = canonical
+                yield extra
+            window = window[-self.max_len :]
+            for n in range(2, len(window) + 1):
+                canonical = self.phrases.get(tuple(x.text for x in window[-n:]))
+                if canonical:
+                    extra = window[-n].copy()
+                    extra.text = canonical
+                    if hasattr(t, "endchar") and hasattr(extra, "startchar"):
+                        extra.endchar = t.endchar
+                    yield extra
+
+
+def _base_analyzer():
+    return (
+        CompoundTokenizer()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(minsize=1, renumber=False)
+        | StemFilter()
+    )
+
+
+def _synonym_tables(groups: list[list[str]]):
+    """Member forms (as analysed) → the group's canonical word, for one- and multi-word members."""
+    base = _base_analyzer()
+    single: dict[str, str] = {}
+    phrases: dict[tuple[str, ...], str] = {}
+    for group in groups:
+        analysed = [tuple(t.text for t in base(member) if t.text) for member in group]
+        # The canonical form is the group's first one-word member.
+        canonical = next((a[0] for a in analysed if len(a) == 1), None)
+        if canonical is None:
+            continue
+        for member, forms in zip(group, analysed, strict=True):
+            if not forms:
+                continue
+            if len(forms) == 1 or " " not in member:
+                single[forms[-1] if len(forms) > 1 else forms[0]] = canonical
+            else:
+                phrases[forms] = canonical
+    return single, phrases
+
+
+SYNONYM_GROUPS = _read_synonyms(SYNONYMS_FILE)
+_SINGLE, _PHRASES = _synonym_tables(SYNONYM_GROUPS)
+_PHRASE_PATTERNS = [
+    (
+        re.compile(
+            r"(?<![\w\"])" + r"[\s-]+".join(map(re.escape, member.split())) + r"(?![\w\"])", re.I
+        ),
+        member,
+    )
+    for group in SYNONYM_GROUPS
+    for member in group
+    if " " in member
+]
+
+
+def expand_phrases(text: str) -> str:
+    """Rewrites a multi-word synonym in a query to "(phrase OR canonical word)"."""
+    for pattern, member in _PHRASE_PATTERNS:
+        base = _base_analyzer()
+        forms = tuple(t.text for t in base(member))
+        canonical = _PHRASES.get(forms)
+        if canonical:
+            text = pattern.sub(lambda m, c=canonical: f"(({m.group(0)}) OR {c})", text)
+    return text
+
+
+def text_analyzer():
+    return _base_analyzer() | SynonymFilter(_SINGLE, _PHRASES)
+
+
+# --- Schema ----------------------------------------------------------------------------------
+
+# Field boosts: product name and model number above manufacturer above category above the rest.
+BOOSTS = {"title": 4.0, "code": 4.0, "maker": 2.0, "category": 1.5, "body": 1.0}
+TEXT_FIELDS = tuple(BOOSTS)
+
+
+def build_schema() -> Schema:
+    analyzer = text_analyzer()
+    return Schema(
+        key=ID(stored=True, unique=True),
+        type=ID(stored=True),
+        slug=STORED,
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["title"], spelling=True),
+        code=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["code"]),
+        maker=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["maker"], spelling=True),
+        category=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["category"]),
+        body=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["body"]),
+        complete=TEXT(analyzer=NgramWordAnalyzer(minsize=2, maxsize=15, at="start")),
+        sort_name=ID(sortable=True),
+        newest=NUMERIC(sortable=True, bits=64, signed=False),
+        subtitle=STORED,
+        **{
+            f"f_{name}": KEYWORD(commas=True, stored=True, lowercase=False) for name in FACET_FIELDS
+        },
+    )
+
+
+def _whoosh_doc(doc: dict) -> dict:
+    """A registry document as the fields Whoosh stores."""
+    out = {
+        "key": doc["key"],
+        "type": doc["type"],
+        "slug": doc["slug"],
+        "title": doc["title"],
+        "code": doc.get("code") or "",
+        "maker": doc.get("maker") or "",
+        "category": doc.get("category") or "",
+        "body": doc.get("body") or "",
+        "complete": doc["title"],
+        "sort_name": doc["title"].casefold(),
+        "newest": int(doc.get("newest") or 0),
+        "subtitle": doc.get("subtitle") or "",
+    }
+    for name in FACET_FIELDS:
+        values = doc.get("facets", {}).get(name) or []
+        if values:
+            out[f"f_{name}"] = ",".join(v.replace(",", " ") for v in values)
+    return out
+
+
+# --- Results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    key: str
+    type: str
+    slug: str
+    title: str
+    subtitle: str
+    snippet: Markup
+    score: float
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    total: int
+    exact: bool  # False: `total` is an estimate ("about N")
+    page: int
+    per_page: int
+    corrected: str | None = None  # "did you mean"
+    fuzzy: bool = False  # results came from typo-tolerant matching
+    facets: dict[str, Counter] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+class _MarkFormatter(highlight.Formatter):
+    """Snippets as escaped text with <mark> around the matched words (nothing else unescaped)."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
+
+    def _text(self, text):
+        return str(escape(text))
+
+
+_HIGHLIGHTER = highlight.Highlighter(
+    fragmenter=highlight.ContextFragmenter(maxchars=160, surround=60),
+    formatter=_MarkFormatter(),
+)
+
+
+class BrokenIndex(Exception):
+    """The index is missing or unreadable; search falls back to the database meanwhile."""
+
+
+# --- The index on disk -------------------------------------------------------------------------
+
+
+class SearchIndex:
+    """One index directory: generations, the writer lock, a cached searcher per thread."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.current = self.root / "current"
+        self._local = threading.local()
+        self._facet_cache: OrderedDict = OrderedDict()
+        self._facet_table: tuple[object, list] | None = None
+        self._cache_lock = threading.Lock()
+        self._open: list = []  # every searcher opened, so close() can release their files
+
+    # Locking -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer_lock(self, blocking: bool = False) -> Iterator[bool]:
+        """Yields True if this process may write now; only one writer per machine at a time."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "writer.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # State -------------------------------------------------------------------------------
+
+    def generation_dir(self) -> Path | None:
+        try:
+            return self.current.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError):
+            return None
+
+    def read_state(self) -> dict | None:
+        gen = self.generation_dir()
+        if gen is None:
+            return None
+        try:
+            return json.loads((gen / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def write_state(self, state: dict, gen: Path | None = None) -> None:
+        gen = gen or self.generation_dir()
+        if gen is None:
+            raise BrokenIndex("no index")
+        tmp = gen / "state.json.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, gen / "state.json")
+
+    def check(self) -> int:
+        """The number of documents; raises BrokenIndex if the index is missing or unreadable."""
+        gen = self.generation_dir()
+        if gen is None or self.read_state() is None:
+            raise BrokenIndex("missing")
+        try:
+            ix = index.open_dir(str(gen))
+            with ix.searcher() as searcher:
+                count = searcher.doc_count()
+                # Touch the term index and stored fields so a damaged file shows up here.
+                list(searcher.lexicon("type"))
+                if count:
+                    searcher.stored_fields(0)
+            return count
+        except Exception as exc:  # any failure to read means "rebuild it"
+            raise BrokenIndex(f"{exc.__class__.__name__}: {exc}") from exc
+
+    def counts_by_type(self) -> dict[str, int]:
+        searcher = self.searcher()
+        counts = {}
+        for term in searcher.lexicon("type"):
+            name = term.decode() if isinstance(term, bytes) else term
+            # Counts live documents only (postings keep deleted ones until a merge).
+            counts[name] = sum(1 for _ in searcher.docs_for_query(query.Term("type", name)))
+        return counts
+
+    def close(self) -> None:
+        """Closes every searcher this handle opened (used when an app or a test ends)."""
+        with self._cache_lock:
+            for searcher in self._open:
+                searcher.close()
+            self._open = []
+            self._facet_cache.clear()
+            self._facet_table = None
+        self._local = threading.local()
+
+    # Writing -----------------------------------------------------------------------------
+
+    def rebuild(self, documents: Iterable[dict], state: dict) -> int:
+        """Builds a new generation from all documents, then makes it current atomically.
+
+        The caller holds `writer_lock`. Returns the number of documents written.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        gen = self.root / f"gen-{stamp}-{os.urandom(3).hex()}"
+        gen.mkdir()
+        try:
+            ix = index.create_in(str(gen), build_schema())
+            writer = ix.writer(limitmb=256, procs=1)
+            count = 0
+            for doc in documents:
+                writer.add_document(**_whoosh_doc(doc))
+                count += 1
+            writer.commit(optimize=True)
+            self.write_state(state, gen)
+            link = self.root / f".current-{os.getpid()}"
+            with contextlib.suppress(FileNotFoundError):
+                link.unlink()
+            link.symlink_to(gen.name)
+            os.replace(link, self.current)  # the atomic swap
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        self._remove_old_generations(keep=gen)
+        logger.info("Search index rebuilt: %d documents in %s", count, gen.name)
+        return count
+
+    def _remove_old_generations(self, keep: Path) -> None:
+        # Readers that still have the old files open keep reading them (POSIX unlink semantics).
+        for old in self.root.glob("gen-*"):
+            if old != keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def apply(self, upserts: list[dict], deletes: list[str], state: dict) -> None:
+        """Writes changed documents and removes gone ones in one commit (caller holds the lock)."""
+        gen = self.generation_dir()
+        if gen is None:
+            raise BrokenIndex("missing")
+        if upserts or deletes:
+            ix = index.open_dir(str(gen))
+            writer = ix.writer(timeout=5.0)
+            try:
+                for key in deletes:
+                    writer.delete_by_term("key", key)
+                for doc in upserts:
+                    writer.update_document(**_whoosh_doc(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        self.write_state(state, gen)
+
+    # Reading -----------------------------------------------------------------------------
+
+    def searcher(self):
+        """A long-lived searcher for this thread, reopened only when the index changed."""
+        local = self._local
+        now = time.monotonic()
+        cached = getattr(local, "searcher", None)
+        if cached is not None and now - local.checked < REFRESH_INTERVAL:
+            return cached
+        gen = self.generation_dir()
+        if gen is None:
+            raise BrokenIndex("missing")
+        try:
+            if cached is None or local.gen != gen:
+                if cached is not None:
+                    cached.close()
+                local.searcher = index.open_dir(str(gen)).searcher(weighting=scoring.BM25F())
+                local.gen = gen
+            elif not cached.up_to_date():
+                local.searcher = cached.refresh()
+            with self._cache_lock:
+                if local.searcher is not cached:
+                    self._open = [s for s in self._open if s is not cached]
+                    self._open.append(local.searcher)
+        except Exception as exc:
+            local.searcher = None
+            raise BrokenIndex(f"{exc.__class__.__name__}: {exc}") from exc
+        local.checked = now
+        return local.searcher
+
+    def _parse(self, searcher, text: str):
+        parser = qparser.MultifieldParser(
+            list(TEXT_FIELDS), schema=searcher.schema, group=qparser.AndGroup
+        )
+        parser.remove_plugin_class(qparser.WildcardPlugin)  # "a*" is a word, not a full scan
+        parser.remove_plugin_class(qparser.BoostPlugin)
+        parser.remove_plugin_class(qparser.RangePlugin)
+        if not text.strip():
+            return query.Every()
+        try:
+            parsed = parser.parse(expand_phrases(text))
+            if parsed is query.NullQuery:
+                raise ValueError("empty")
+            return parsed
+        except Exception:
+            # Broken syntax: search the words alone.
+            words = " ".join(re.findall(r"[^\W_]+", text))
+            plain = qparser.MultifieldParser(
+                list(TEXT_FIELDS), schema=searcher.schema, group=qparser.AndGroup
+            )
+            plain.remove_plugin_class(qparser.FieldsPlugin)
+            plain.remove_plugin_class(qparser.OperatorsPlugin)
+            plain.remove_plugin_class(qparser.PhrasePlugin)
+            plain.remove_plugin_class(qparser.GroupPlugin)
+            return plain.parse(words)
+
+    @staticmethod
+    def _filter(filters: dict[str, list[str]], doc_type: str | None):
+        parts = []
+        if filters:
+            parts.append(query.Term("type", "product"))
+        for name, values in filters.items():
+            parts.append(query.Or([query.Term(f"f_{name}", v.replace(",", " ")) for v in values]))
+        if doc_type:
+            parts.append(query.Term("type", doc_type))
+        return query.And(parts) if parts else None
+
+    def search(
+        self,
+        text: str,
+        filters: dict[str, list[str]] | None = None,
+        doc_type: str | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 20,
+        snippets: bool = True,
+    ) -> Results:
+        """One page of hits for a query, with a cheap total, typo fallback and "did you mean"."""
+        filters = filters or {}
+        searcher = self.searcher()
+        parsed = self._parse(searcher, text)
+        flt = self._filter(filters, doc_type)
+        results, total, exact = self._run(searcher, parsed, flt, sort, page, per_page)
+        corrected, fuzzy = None, False
+        if total == 0 and text.strip():
+            # Nothing matched: try the closest indexed spelling, then one-edit matching.
+            corrected = self._correction(searcher, text)
+            if corrected:
+                retry = self._parse(searcher, corrected)
+                results, total, exact = self._run(searcher, retry, flt, sort, page, per_page)
+            if total == 0:
+                fuzzy_q = _fuzzy(parsed)
+                if fuzzy_q is not None:
+                    results, total, exact = self._run(searcher, fuzzy_q, flt, sort, page, per_page)
+            fuzzy = total > 0
+        hits = []
+        start = (page - 1) * per_page
+        for hit in list(results)[start : start + per_page]:
+            fields = hit.fields()
+            snippet = Markup("")
+            if snippets:
+                with contextlib.suppress(Exception):  # a snippet is a nicety, never an error
+                    # _MarkFormatter escapes every piece of text; only its <mark> tags remain.
+                    snippet = Markup(hit.highlights("body", top=2))  # noqa: S704
+            hits.append(
+                Hit(
+                    key=fields["key"],
+                    type=fields["type"],
+                    slug=fields["slug"],
+                    title=fields["title"],
+                    subtitle=fields.get("subtitle", ""),
+                    snippet=snippet,
+                    score=hit.score or 0.0,
+                )
+            )
+        return Results(hits, total, exact, page, per_page, corrected, fuzzy)
+
+    def _run(self, searcher, q, flt, sort, page, per_page):
+        limit = page * per_page
+        kwargs = {"filter": flt, "limit": limit, "terms": True}
+        if sort == "name":
+            kwargs["sortedby"] = "sort_name"
+        elif sort == "newest":
+            kwargs["sortedby"] = "newest"
+            kwargs["reverse"] = True
+        results = searcher.search(q, **kwargs)
+        results.highlighter = _HIGHLIGHTER
+        scored = results.scored_length()
+        if scored < limit:
+            return results, scored, True
+        if searcher.doc_count() <= EXACT_COUNT_LIMIT:
+            return results, len(results), True
+        # A broad query on a large index: the estimate avoids visiting every match.
+        return results, max(scored, results.estimated_length()), False
+
+    def _correction(self, searcher, text: str) -> str | None:
+        """The query with each unknown word replaced by the closest indexed word, if any."""
+        changed = False
+
+        def replace(match: re.Match) -> str:
+            nonlocal changed
+            word = match.group(0)
+            lower = word.lower()
+            if (
+                len(lower) < 3
+                or lower.isdigit()
+                or word in _OPERATORS
+                or not list(_base_analyzer()(lower))  # a stop word
+                or _known(searcher, lower)
+            ):
+                return word
+            best = _closest(searcher, lower)
+            if best is None:
+                return word
+            changed = True
+            return best
+
+        corrected = re.sub(r"[^\W_]+", replace, text)
+        return corrected if changed else None
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
+        """Documents whose title has words starting with each word typed (2+ characters)."""
+        searcher = self.searcher()
+        words = [w.lower()[:15] for w in re.findall(r"[^\W_]+", prefix)][:6]
+        if not words:
+            return []
+        q = query.And([query.Term("complete", w) for w in words])
+        results = searcher.search(q, limit=limit, sortedby=["type", "sort_name"])
+        return [
+            {k: hit[k] for k in ("key", "type", "slug", "title", "subtitle")} for hit in results
+        ]
+
+    def facet_counts(self, text: str, filters: dict[str, list[str]]) -> dict[str, Counter]:
+        """Per facet, value → products matching the query and the *other* facets' filters."""
+        searcher = self.searcher()
+        filter_key = tuple(sorted((k, tuple(v)) for k, v in filters.items()))
+        cache_key = (str(self._local.gen), searcher.reader().generation(), text, filter_key)
+        with self._cache_lock:
+            if cache_key in self._facet_cache:
+                self._facet_cache.move_to_end(cache_key)
+                return self._facet_cache[cache_key]
+        table = self._facet_values(searcher)
+        products = query.And([self._parse(searcher, text), query.Term("type", "product")])
+        docnums = searcher.docs_for_query(products)
+        selected = {name: set(values) for name, values in filters.items()}
+        counts = {name: Counter() for name in FACET_FIELDS}
+        for docnum in docnums:
+            values = table[docnum]
+            if values is None:
+                continue
+            misses = [name for name, wanted in selected.items() if wanted.isdisjoint(values[name])]
+            if len(misses) > 1:
+                continue
+            for name in FACET_FIELDS:
+                if not misses or misses == [name]:
+                    counts[name].update(values[name])
+        with self._cache_lock:
+            self._facet_cache[cache_key] = counts
+            while len(self._facet_cache) > 256:
+                self._facet_cache.popitem(last=False)
+        return counts
+
+    def _facet_values(self, searcher) -> list:
+        """Per document number, its facet values (read once per index generation)."""
+        key = (searcher.reader().generation(), searcher.doc_count_all(), str(self.generation_dir()))
+        cached = self._facet_table
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        table: list = []
+        for docnum in range(searcher.doc_count_all()):
+            if searcher.reader().is_deleted(docnum):
+                table.append(None)
+                continue
+            stored = searcher.stored_fields(docnum)
+            if stored.get("type") != "product":
+                table.append(None)
+                continue
+            table.append(
+                {
+                    name: frozenset(filter(None, (stored.get(f"f_{name}") or "").split(",")))
+                    for name in FACET_FIELDS
+                }
+            )
+        self._facet_table = (key, table)
+        return table
+
+
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+SPELLING_FIELDS = ("spell_title", "spell_maker")
+
+
+def _closest(searcher, word: str) -> str | None:
+    """The most frequent indexed word at the least edit distance (1, then 2), same first letter."""
+    reader = searcher.reader()
+    for distance in (1, 2):
+        candidates: Counter = Counter()
+        for fieldname in SPELLING_FIELDS:
+            with contextlib.suppress(Exception):
+                for term in reader.terms_within(fieldname, word, distance, prefix=1):
+                    candidates[term] += reader.frequency(fieldname, term)
+        if candidates:
+            return max(candidates.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return None
+
+
+def _known(searcher, word: str) -> bool:
+    for fieldname in (*SPELLING_FIELDS, "body"):
+        with contextlib.suppress(Exception):
+            if searcher.reader().frequency(fieldname, word):
+                return True
+    return False
+
+
+def _fuzzy(q):
+    """The query with every word made typo-tolerant (one edit, first letter kept)."""
+    terms = list(q.iter_all_terms()) if hasattr(q, "iter_all_terms") else []
+    if not terms:
+        return None
+
+    def convert(node):
+        if isinstance(node, query.Term) and node.fieldname in TEXT_FIELDS:
+            if len(node.text) < 4:
+                return node
+            return query.FuzzyTerm(
+                node.fieldname, node.text, boost=node.boost, maxdist=1, prefixlength=1
+            )
+        return node.apply(convert) if hasattr(node, "apply") else node
+
+    return convert(q)
+
+
+_indexes: dict[str, SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def close_index(root: str) -> None:
+    with _indexes_lock:
+        ix = _indexes.pop(root, None)
+    if ix is not None:
+        ix.close()
+
+
+def get_index(root: str) -> SearchIndex:
+    """The process-wide handle on an index directory (keeps its searchers and caches)."""
+    with _indexes_lock:
+        ix = _indexes.get(root)
+        if ix is None:
+            ix = _indexes[root] = SearchIndex(root)
+        return ix
