@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import logging
 import math
@@ -26,6 +27,7 @@ import re
 import shutil
 import threading
 import time
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -338,6 +340,15 @@ _HIGHLIGHTER = highlight.Highlighter(
 )
 
 
+@contextlib.contextmanager
+def _quiet_leaks():
+    """Whoosh leaves a file open when it fails to read a damaged index; close it quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+        gc.collect()
+
+
 class BrokenIndex(Exception):
     """The index is missing or unreadable; search falls back to the database meanwhile."""
 
@@ -356,6 +367,7 @@ class SearchIndex:
         self._facet_table: tuple[object, list] | None = None
         self._cache_lock = threading.Lock()
         self._open: list = []  # every searcher opened, so close() can release their files
+        self._writes = 0  # bumped by this process's writes, so its readers look at once
 
     # Locking -------------------------------------------------------------------------------
 
@@ -404,17 +416,21 @@ class SearchIndex:
         gen = self.generation_dir()
         if gen is None or self.read_state() is None:
             raise BrokenIndex("missing")
-        try:
-            ix = index.open_dir(str(gen))
-            with ix.searcher() as searcher:
-                count = searcher.doc_count()
-                # Touch the term index and stored fields so a damaged file shows up here.
-                list(searcher.lexicon("type"))
-                if count:
-                    searcher.stored_fields(0)
-            return count
-        except Exception as exc:  # any failure to read means "rebuild it"
-            raise BrokenIndex(f"{exc.__class__.__name__}: {exc}") from exc
+        problem = None
+        with _quiet_leaks():
+            try:
+                ix = index.open_dir(str(gen))
+                with ix.searcher() as searcher:
+                    count = searcher.doc_count()
+                    # Touch the term index and stored fields so a damaged file shows up here.
+                    list(searcher.lexicon("type"))
+                    if count:
+                        searcher.stored_fields(0)
+            except Exception as exc:  # any failure to read means "rebuild it"
+                problem = f"{exc.__class__.__name__}: {exc}"
+        if problem:
+            raise BrokenIndex(problem)
+        return count
 
     def counts_by_type(self) -> dict[str, int]:
         searcher = self.searcher()
@@ -463,6 +479,7 @@ class SearchIndex:
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
+        self._writes += 1
         self._remove_old_generations(keep=gen)
         logger.info("Search index rebuilt: %d documents in %s", count, gen.name)
         return count
@@ -490,6 +507,7 @@ class SearchIndex:
                 writer.cancel()
                 raise
             writer.commit()
+            self._writes += 1
         self.write_state(state, gen)
 
     # Reading -----------------------------------------------------------------------------
@@ -499,28 +517,40 @@ class SearchIndex:
         local = self._local
         now = time.monotonic()
         cached = getattr(local, "searcher", None)
-        if cached is not None and now - local.checked < REFRESH_INTERVAL:
+        if (
+            cached is not None
+            and now - local.checked < REFRESH_INTERVAL
+            and local.writes == self._writes
+        ):
             return cached
         gen = self.generation_dir()
         if gen is None:
             raise BrokenIndex("missing")
-        try:
-            if cached is None or local.gen != gen:
-                if cached is not None:
-                    cached.close()
-                local.searcher = index.open_dir(str(gen)).searcher(weighting=scoring.BM25F())
-                local.gen = gen
-            elif not cached.up_to_date():
-                local.searcher = cached.refresh()
-            with self._cache_lock:
-                if local.searcher is not cached:
-                    self._open = [s for s in self._open if s is not cached]
-                    self._open.append(local.searcher)
-        except Exception as exc:
+        problem = None
+        with _quiet_leaks():
+            try:
+                self._open_searcher(local, cached, gen)
+            except Exception as exc:
+                problem = f"{exc.__class__.__name__}: {exc}"
+        if problem:
             local.searcher = None
-            raise BrokenIndex(f"{exc.__class__.__name__}: {exc}") from exc
+            raise BrokenIndex(problem)
         local.checked = now
+        local.writes = self._writes
         return local.searcher
+
+    def _open_searcher(self, local, cached, gen) -> None:
+        if cached is not None and local.gen == gen and cached.up_to_date():
+            return
+        # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers whose
+        # deletions changed, so updated documents would show twice.
+        local.searcher = index.open_dir(str(gen)).searcher(weighting=scoring.BM25F())
+        local.gen = gen
+        with self._cache_lock:
+            if cached is not None:
+                cached.close()
+                self._open = [s for s in self._open if s is not cached]
+            self._open.append(local.searcher)
 
     def _parse(self, searcher, text: str):
         parser = qparser.MultifieldParser(
