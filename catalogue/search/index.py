@@ -58,6 +58,9 @@ SORTS = ("relevance", "name", "newest")
 EXACT_COUNT_LIMIT = 10_000
 # How often a reader checks whether the writer committed (seconds).
 REFRESH_INTERVAL = 0.5
+PARSED_CACHE_SIZE = 2048
+EXACT_BOOST = 10.0  # a query equal to a whole product name or model number
+SNIPPET_SOURCE_CHARS = 4000
 
 
 # --- Text analysis -------------------------------------------------------------------------
@@ -65,6 +68,9 @@ REFRESH_INTERVAL = 0.5
 # A word, or words joined by hyphens or slashes ("RT-PCR", "2019-nCoV", "SARS-CoV-2").
 _WORD = re.compile(r"[^\W_]+(?:[-/‐][^\W_]+)*")
 _JOINERS = re.compile(r"[-/‐]")
+# In the combined `text` field, "\x1e4\x1e" starts a section whose words weigh 4.
+_SECTION = re.compile(r"\x1e([0-9.]+)\x1e|[^\x1e]+")
+SECTION_GAP = 100  # positions between sections, so a phrase never spans two of them
 
 
 class CompoundTokenizer(Tokenizer):
@@ -88,39 +94,45 @@ class CompoundTokenizer(Tokenizer):
     ):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for match in _WORD.finditer(value):
+        boost = 1.0
+        for section in _SECTION.finditer(value):
+            if section.group(1) is not None:  # a section marker: new weight, position gap
+                boost = float(section.group(1))
+                pos += SECTION_GAP
+                continue
+            for token in self._words(t, section, pos, boost, chars, keeporiginal, start_char):
+                pos = token.pos + 1 if positions else pos + 1
+                yield token
+
+    @staticmethod
+    def _words(t, section, pos, boost, chars, keeporiginal, start_char):
+        for match in _WORD.finditer(section.group(0)):
+            offset = section.start()
             word = match.group(0)
             pieces = [(word, match.start(), match.end())]
             parts_or_word = pieces
             if _JOINERS.search(word):
-                offset = match.start()
-                parts = []
-                for part_match in re.finditer(r"[^\W_]+", word):
-                    parts.append(
-                        (
-                            part_match.group(0),
-                            offset + part_match.start(),
-                            offset + part_match.end(),
-                        )
-                    )
+                parts = [
+                    (part.group(0), match.start() + part.start(), match.start() + part.end())
+                    for part in re.finditer(r"[^\W_]+", word)
+                ]
                 pieces = parts_or_word = parts
-                if mode != "query":  # the query's parts, ANDed, already match it
+                if t.mode != "query":  # the query's parts, ANDed, already match it
                     merged = "".join(p[0] for p in parts)
                     pieces = [*parts, (merged, match.start(), match.end())]
             first_pos = pos
             for i, (text, start, end) in enumerate(pieces):
                 is_merged = len(pieces) > len(parts_or_word) and i == len(pieces) - 1
                 t.text = text
-                t.boost = 1.0
+                t.boost = boost
                 t.stopped = False
                 if keeporiginal:
                     t.original = text
-                if positions:
-                    # The run-together form sits where the compound starts.
-                    t.pos = first_pos if is_merged else pos
+                # The run-together form sits where the compound starts.
+                t.pos = first_pos if is_merged else pos
                 if chars:
-                    t.startchar = start_char + start
-                    t.endchar = start_char + end
+                    t.startchar = start_char + offset + start
+                    t.endchar = start_char + offset + end
                 if not is_merged:
                     pos += 1
                 yield t
@@ -213,27 +225,28 @@ def _synonym_tables(groups: list[list[str]]):
 
 SYNONYM_GROUPS = _read_synonyms(SYNONYMS_FILE)
 _SINGLE, _PHRASES = _synonym_tables(SYNONYM_GROUPS)
-_PHRASE_PATTERNS = [
-    (
-        re.compile(
-            r"(?<![\w\"])" + r"[\s-]+".join(map(re.escape, member.split())) + r"(?![\w\"])", re.I
-        ),
-        member,
-    )
-    for group in SYNONYM_GROUPS
-    for member in group
-    if " " in member
-]
+
+
+def _phrase_patterns() -> list[tuple[re.Pattern, str]]:
+    """(pattern matching a multi-word member in query text, its group's canonical word)."""
+    base = _base_analyzer()
+    patterns = []
+    for group in SYNONYM_GROUPS:
+        for member in group:
+            canonical = _PHRASES.get(tuple(t.text for t in base(member)))
+            if " " in member and canonical:
+                words = r"[\s-]+".join(map(re.escape, member.split()))
+                patterns.append((re.compile(rf"(?<![\w\"]){words}(?![\w\"])", re.I), canonical))
+    return patterns
+
+
+_PHRASE_PATTERNS = _phrase_patterns()
 
 
 def expand_phrases(text: str) -> str:
-    """Rewrites a multi-word synonym in a query to "(phrase OR canonical word)"."""
-    for pattern, member in _PHRASE_PATTERNS:
-        base = _base_analyzer()
-        forms = tuple(t.text for t in base(member))
-        canonical = _PHRASES.get(forms)
-        if canonical:
-            text = pattern.sub(lambda m, c=canonical: f"(({m.group(0)}) OR {c})", text)
+    """Rewrites a multi-word synonym in a query to "((phrase) OR canonical word)"."""
+    for pattern, canonical in _PHRASE_PATTERNS:
+        text = pattern.sub(lambda m, c=canonical: f"(({m.group(0)}) OR {c})", text)
     return text
 
 
@@ -243,9 +256,11 @@ def text_analyzer():
 
 # --- Schema ----------------------------------------------------------------------------------
 
-# Field boosts: product name and model number above manufacturer above category above the rest.
+# Weights of each part of a document in the one searched field, `text`: product name and
+# model number above manufacturer above category above the rest. Summing weighted term
+# frequencies before BM25 saturation is what BM25F does, and one posting list per query word
+# (instead of one per word and field) is what keeps broad queries fast.
 BOOSTS = {"title": 4.0, "code": 4.0, "maker": 2.0, "category": 1.5, "body": 1.0}
-TEXT_FIELDS = tuple(BOOSTS)
 
 
 def build_schema() -> Schema:
@@ -254,11 +269,15 @@ def build_schema() -> Schema:
         key=ID(stored=True, unique=True),
         type=ID(stored=True),
         slug=STORED,
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["title"], spelling=True),
-        code=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["code"]),
-        maker=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["maker"], spelling=True),
-        category=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["category"]),
-        body=TEXT(analyzer=analyzer, stored=True, field_boost=BOOSTS["body"]),
+        text=TEXT(analyzer=analyzer),
+        # The whole name and model number, normalised: an exact match ranks first.
+        exact=KEYWORD(commas=True, lowercase=False),
+        # Indexed only for spelling suggestions of names ("did you mean").
+        title=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        maker=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        code=STORED,
+        category=STORED,
+        body=STORED,
         complete=TEXT(analyzer=NgramWordAnalyzer(minsize=2, maxsize=15, at="start")),
         sort_name=ID(sortable=True),
         newest=NUMERIC(sortable=True, bits=64, signed=False),
@@ -269,12 +288,24 @@ def build_schema() -> Schema:
     )
 
 
+def _combined_text(doc: dict) -> str:
+    return "".join(
+        f"\x1e{boost:g}\x1e{doc.get(name) or ''}" for name, boost in BOOSTS.items() if doc.get(name)
+    )
+
+
+def exact_key(text: str | None) -> str:
+    return " ".join(re.findall(r"[^\W_]+", (text or "").casefold()))
+
+
 def _whoosh_doc(doc: dict) -> dict:
     """A registry document as the fields Whoosh stores."""
     out = {
         "key": doc["key"],
         "type": doc["type"],
         "slug": doc["slug"],
+        "text": _combined_text(doc),
+        "exact": ",".join(filter(None, (exact_key(doc["title"]), exact_key(doc.get("code"))))),
         "title": doc["title"],
         "code": doc.get("code") or "",
         "maker": doc.get("maker") or "",
@@ -334,10 +365,58 @@ class _MarkFormatter(highlight.Formatter):
         return str(escape(text))
 
 
-_HIGHLIGHTER = highlight.Highlighter(
-    fragmenter=highlight.ContextFragmenter(maxchars=160, surround=60),
-    formatter=_MarkFormatter(),
-)
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=60)
+_FORMATTER = _MarkFormatter()
+_SNIPPET_ANALYZER = None
+
+
+def _matched_words(q, searcher) -> set[str]:
+    """The indexed words a query matched (fuzzy terms expanded), for highlighting."""
+    with contextlib.suppress(Exception):
+        return {
+            text.decode() if isinstance(text, bytes) else text
+            for fieldname, text in q.existing_terms(searcher.reader(), expand=True)
+            if fieldname == "text"
+        }
+    return set()
+
+
+def _snippet(body: str, words: set[str]) -> Markup:
+    """Up to two passages of the body around the matched words, the words in <mark>."""
+    global _SNIPPET_ANALYZER
+    if _SNIPPET_ANALYZER is None:
+        _SNIPPET_ANALYZER = text_analyzer()
+    with contextlib.suppress(Exception):  # a snippet is a nicety, never an error
+        html = highlight.highlight(
+            body[:SNIPPET_SOURCE_CHARS], words, _SNIPPET_ANALYZER, _FRAGMENTER, _FORMATTER, top=2
+        )
+        # _MarkFormatter escapes every piece of text; only its <mark> tags remain.
+        return Markup(html)  # noqa: S704
+    return Markup("")
+
+
+def _parser(schema, plain: bool = False) -> qparser.QueryParser:
+    parser = qparser.QueryParser("text", schema=schema, group=qparser.AndGroup)
+    # Users type words, phrases, AND/OR/NOT and brackets; no field, wildcard or range syntax.
+    for plugin in (qparser.FieldsPlugin, qparser.WildcardPlugin, qparser.BoostPlugin,
+                   qparser.RangePlugin):
+        parser.remove_plugin_class(plugin)
+    if plain:
+        for plugin in (qparser.OperatorsPlugin, qparser.PhrasePlugin, qparser.GroupPlugin):
+            parser.remove_plugin_class(plugin)
+    return parser
+
+
+def _parse_text(schema, text: str):
+    try:
+        parsed = _parser(schema).parse(expand_phrases(text))
+        if parsed is query.NullQuery:
+            raise ValueError("nothing left to search")
+        return parsed
+    except Exception:
+        # Broken syntax: search the words alone.
+        words = " ".join(re.findall(r"[^\W_]+", text))
+        return _parser(schema, plain=True).parse(words)
 
 
 @contextlib.contextmanager
@@ -367,6 +446,7 @@ class SearchIndex:
         self._facet_table: tuple[object, list] | None = None
         self._cache_lock = threading.Lock()
         self._open: list = []  # every searcher opened, so close() can release their files
+        self._parsed: OrderedDict = OrderedDict()
         self._writes = 0  # bumped by this process's writes, so its readers look at once
 
     # Locking -------------------------------------------------------------------------------
@@ -553,30 +633,20 @@ class SearchIndex:
             self._open.append(local.searcher)
 
     def _parse(self, searcher, text: str):
-        parser = qparser.MultifieldParser(
-            list(TEXT_FIELDS), schema=searcher.schema, group=qparser.AndGroup
-        )
-        parser.remove_plugin_class(qparser.WildcardPlugin)  # "a*" is a word, not a full scan
-        parser.remove_plugin_class(qparser.BoostPlugin)
-        parser.remove_plugin_class(qparser.RangePlugin)
+        """The query for a text, parsed once and kept (parsing costs as much as a search)."""
         if not text.strip():
             return query.Every()
-        try:
-            parsed = parser.parse(expand_phrases(text))
-            if parsed is query.NullQuery:
-                raise ValueError("empty")
-            return parsed
-        except Exception:
-            # Broken syntax: search the words alone.
-            words = " ".join(re.findall(r"[^\W_]+", text))
-            plain = qparser.MultifieldParser(
-                list(TEXT_FIELDS), schema=searcher.schema, group=qparser.AndGroup
-            )
-            plain.remove_plugin_class(qparser.FieldsPlugin)
-            plain.remove_plugin_class(qparser.OperatorsPlugin)
-            plain.remove_plugin_class(qparser.PhrasePlugin)
-            plain.remove_plugin_class(qparser.GroupPlugin)
-            return plain.parse(words)
+        with self._cache_lock:
+            parsed = self._parsed.get(text)
+            if parsed is not None:
+                self._parsed.move_to_end(text)
+                return parsed
+        parsed = _parse_text(searcher.schema, text)
+        with self._cache_lock:
+            self._parsed[text] = parsed
+            while len(self._parsed) > PARSED_CACHE_SIZE:
+                self._parsed.popitem(last=False)
+        return parsed
 
     @staticmethod
     def _filter(filters: dict[str, list[str]], doc_type: str | None):
@@ -603,6 +673,9 @@ class SearchIndex:
         filters = filters or {}
         searcher = self.searcher()
         parsed = self._parse(searcher, text)
+        key = exact_key(text)
+        if key:
+            parsed = query.AndMaybe(parsed, query.Term("exact", key, boost=EXACT_BOOST))
         flt = self._filter(filters, doc_type)
         results, total, exact = self._run(searcher, parsed, flt, sort, page, per_page)
         corrected, fuzzy = None, False
@@ -619,13 +692,10 @@ class SearchIndex:
             fuzzy = total > 0
         hits = []
         start = (page - 1) * per_page
+        words = _matched_words(results.q, searcher) if snippets else set()
         for hit in list(results)[start : start + per_page]:
             fields = hit.fields()
-            snippet = Markup("")
-            if snippets:
-                with contextlib.suppress(Exception):  # a snippet is a nicety, never an error
-                    # _MarkFormatter escapes every piece of text; only its <mark> tags remain.
-                    snippet = Markup(hit.highlights("body", top=2))  # noqa: S704
+            snippet = _snippet(fields.get("body") or "", words) if words else Markup("")
             hits.append(
                 Hit(
                     key=fields["key"],
@@ -641,14 +711,13 @@ class SearchIndex:
 
     def _run(self, searcher, q, flt, sort, page, per_page):
         limit = page * per_page
-        kwargs = {"filter": flt, "limit": limit, "terms": True}
+        kwargs = {"filter": flt, "limit": limit}
         if sort == "name":
             kwargs["sortedby"] = "sort_name"
         elif sort == "newest":
             kwargs["sortedby"] = "newest"
             kwargs["reverse"] = True
         results = searcher.search(q, **kwargs)
-        results.highlighter = _HIGHLIGHTER
         scored = results.scored_length()
         if scored < limit:
             return results, scored, True
@@ -782,7 +851,7 @@ def _fuzzy(q):
         return None
 
     def convert(node):
-        if isinstance(node, query.Term) and node.fieldname in TEXT_FIELDS:
+        if isinstance(node, query.Term) and node.fieldname == "text":
             if len(node.text) < 4:
                 return node
             return query.FuzzyTerm(
