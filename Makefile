@@ -49,6 +49,10 @@ test: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# Speed figures: every script in bench/ prints its own (see each script's docstring).
+bench: install-test
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 lint: install-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

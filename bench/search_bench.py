@@ -145,32 +145,71 @@ class Fts5:
 # --- Synthetic corpus ----------------------------------------------------------------------------
 
 PRODUCT_TYPES = [
-    "COVID-19 Ag Rapid Test", "Real-time RT-PCR Kit", "Viral Transport Medium",
-    "SARS-CoV-2 Antibody Rapid Test", "Nasopharyngeal Swab Kit", "RT-LAMP Isothermal Kit",
-    "Nucleic Acid Extraction Kit", "IgM/IgG Combo Test", "Saliva Antigen Self-Test",
-    "Multiplex PCR Assay", "Universal Transport Medium", "Fluorescence Immunoassay Analyzer",
-    "ELISA Neutralizing Antibody Kit", "CLIA Total Antibody Assay", "Oropharyngeal Swab",
-    "Flocked Swab", "Point-of-care PCR Cartridge", "Influenza A/B and COVID-19 Combo Test",
-    "Automated Extraction System", "One-step RT-qPCR Master Mix", "Home Antigen Test",
-    "Nasal Swab Antigen Test", "Sputum Collection Kit", "Whole Blood Antibody Test",
-    "Variant Detection PCR Kit", "Inactivating Transport Medium", "Mobile PCR Analyzer",
-    "Antigen Reader", "Positive Control Material", "Dry Swab Collection Kit",
-    "Digital Immunoassay Test", "Serum IgG ELISA",
+    "COVID-19 Ag Rapid Test",
+    "Real-time RT-PCR Kit",
+    "Viral Transport Medium",
+    "SARS-CoV-2 Antibody Rapid Test",
+    "Nasopharyngeal Swab Kit",
+    "RT-LAMP Isothermal Kit",
+    "Nucleic Acid Extraction Kit",
+    "IgM/IgG Combo Test",
+    "Saliva Antigen Self-Test",
+    "Multiplex PCR Assay",
+    "Universal Transport Medium",
+    "Fluorescence Immunoassay Analyzer",
+    "ELISA Neutralizing Antibody Kit",
+    "CLIA Total Antibody Assay",
+    "Oropharyngeal Swab",
+    "Flocked Swab",
+    "Point-of-care PCR Cartridge",
+    "Influenza A/B and COVID-19 Combo Test",
+    "Automated Extraction System",
+    "One-step RT-qPCR Master Mix",
+    "Home Antigen Test",
+    "Nasal Swab Antigen Test",
+    "Sputum Collection Kit",
+    "Whole Blood Antibody Test",
+    "Variant Detection PCR Kit",
+    "Inactivating Transport Medium",
+    "Mobile PCR Analyzer",
+    "Antigen Reader",
+    "Positive Control Material",
+    "Dry Swab Collection Kit",
+    "Digital Immunoassay Test",
+    "Serum IgG ELISA",
 ]
 MODIFIERS = ["", "", "", "Plus", "Nasal", "Pro", "Duo", "II", "Fast", "Home", "Max", "Lite"]
 PACKS = ["", "", "", "25 tests", "50 tests", "100 tests", "20T", "96T", "1 test"]
 SYLLABLES = ["han", "bio", "gen", "sol", "med", "tek", "cel", "dia", "nov", "kor", "sun", "lab"]
 CATEGORIES = [
-    ("rt-pcr", "RT-PCR reagents"), ("isothermal", "Isothermal nucleic-acid tests"),
-    ("rapid-antigen", "Rapid antigen tests"), ("rapid-antibody", "Rapid antibody tests"),
-    ("elisa-clia", "ELISA and CLIA immunoassays"), ("extraction", "Nucleic-acid extraction"),
-    ("swabs", "Swabs"), ("transport-media", "Transport media"),
-    ("instruments", "Instruments"), ("controls", "Controls and calibrators"),
+    ("rt-pcr", "RT-PCR reagents"),
+    ("isothermal", "Isothermal nucleic-acid tests"),
+    ("rapid-antigen", "Rapid antigen tests"),
+    ("rapid-antibody", "Rapid antibody tests"),
+    ("elisa-clia", "ELISA and CLIA immunoassays"),
+    ("extraction", "Nucleic-acid extraction"),
+    ("swabs", "Swabs"),
+    ("transport-media", "Transport media"),
+    ("instruments", "Instruments"),
+    ("controls", "Controls and calibrators"),
 ]
-SPECIMENS = ["nasopharyngeal swab", "oropharyngeal swab", "nasal swab", "saliva", "whole blood",
-             "serum", "plasma"]
-TECHNOLOGIES = ["real-time RT-PCR", "RT-LAMP (isothermal)", "lateral flow immunoassay",
-                "fluorescence immunoassay", "enzyme immunoassay", "nucleic-acid extraction"]
+SPECIMENS = [
+    "nasopharyngeal swab",
+    "oropharyngeal swab",
+    "nasal swab",
+    "saliva",
+    "whole blood",
+    "serum",
+    "plasma",
+]
+TECHNOLOGIES = [
+    "real-time RT-PCR",
+    "RT-LAMP (isothermal)",
+    "lateral flow immunoassay",
+    "fluorescence immunoassay",
+    "enzyme immunoassay",
+    "nucleic-acid extraction",
+]
 APPROVALS = ["who_eul", "fda_eua", "ce_ivd", "eu_hsc", "mfds_approval", "mfds_export"]
 DOMAIN_WORDS = (
     "sensitivity specificity detection antigen antibody nucleocapsid spike gene target primer "
@@ -193,11 +232,13 @@ def synthetic_words(rng: random.Random, n: int = 3000) -> list[str]:
 
 
 def synthetic_corpus(size: int, seed: int = 7) -> list[dict]:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible test data, not security)
     vocab = synthetic_words(rng)
     weights = [1 / (rank + 1) ** 0.9 for rank in range(len(vocab))]
-    makers = [f"{rng.choice(SYLLABLES).title()}{rng.choice(SYLLABLES)} Maker {i:02d} Co."
-              for i in range(32)]
+    makers = [
+        f"{rng.choice(SYLLABLES).title()}{rng.choice(SYLLABLES)} Maker {i:02d} Co."
+        for i in range(32)
+    ]
     docs = []
     for i in range(size):
         ptype = rng.choice(PRODUCT_TYPES)
@@ -205,25 +246,29 @@ def synthetic_corpus(size: int, seed: int = 7) -> list[dict]:
         slug, category = rng.choice(CATEGORIES)
         maker = rng.choice(makers)
         body = ptype + " " + " ".join(rng.choices(vocab, weights, k=rng.randint(40, 80)))
-        docs.append({
-            "key": f"product:{i}",
-            "type": "product",
-            "slug": f"p-{i}",
-            "title": name,
-            "code": f"{ptype[:2].upper()}-{rng.randint(1000, 9999)}" if rng.random() < 0.5 else "",
-            "maker": maker,
-            "category": category,
-            "subtitle": maker,
-            "body": body,
-            "newest": 1_600_000_000 + i,
-            "facets": {
-                "category": [slug],
-                "approval": rng.sample(APPROVALS, rng.randint(0, 3)),
-                "specimen": rng.sample(SPECIMENS, rng.randint(0, 2)),
-                "technology": [rng.choice(TECHNOLOGIES)],
-                "manufacturer": [f"maker-{makers.index(maker):02d}"],
-            },
-        })
+        docs.append(
+            {
+                "key": f"product:{i}",
+                "type": "product",
+                "slug": f"p-{i}",
+                "title": name,
+                "code": f"{ptype[:2].upper()}-{rng.randint(1000, 9999)}"
+                if rng.random() < 0.5
+                else "",
+                "maker": maker,
+                "category": category,
+                "subtitle": maker,
+                "body": body,
+                "newest": 1_600_000_000 + i,
+                "facets": {
+                    "category": [slug],
+                    "approval": rng.sample(APPROVALS, rng.randint(0, 3)),
+                    "specimen": rng.sample(SPECIMENS, rng.randint(0, 2)),
+                    "technology": [rng.choice(TECHNOLOGIES)],
+                    "manufacturer": [f"maker-{makers.index(maker):02d}"],
+                },
+            }
+        )
     return docs
 
 
@@ -241,13 +286,34 @@ def typo(rng: random.Random, text: str) -> str:
 
 def make_queries(docs: list[dict], n: int = 200, seed: int = 11) -> list[tuple[str, dict]]:
     """A fixed mix: names, makers, types, specimen words, typos, facet filters."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible test data, not security)
     products = [d for d in docs if d["type"] == "product"]
     makers = sorted({d["maker"].split("\n")[0] for d in products if d.get("maker")})
-    type_words = ["antigen", "rt-pcr", "rapid test", "antibody", "swab", "transport medium",
-                  "isothermal", "elisa", "extraction", "pcr", "ag", "vtm", "naat", "igg"]
-    specimen_words = ["saliva", "nasal", "nasopharyngeal swab", "whole blood", "serum",
-                      "np swab", "oropharyngeal"]
+    type_words = [
+        "antigen",
+        "rt-pcr",
+        "rapid test",
+        "antibody",
+        "swab",
+        "transport medium",
+        "isothermal",
+        "elisa",
+        "extraction",
+        "pcr",
+        "ag",
+        "vtm",
+        "naat",
+        "igg",
+    ]
+    specimen_words = [
+        "saliva",
+        "nasal",
+        "nasopharyngeal swab",
+        "whole blood",
+        "serum",
+        "np swab",
+        "oropharyngeal",
+    ]
     queries: list[tuple[str, dict]] = []
     for _ in range(40):
         queries.append((rng.choice(products)["title"], {}))
@@ -264,10 +330,13 @@ def make_queries(docs: list[dict], n: int = 200, seed: int = 11) -> list[tuple[s
         words = rng.choice(products)["body"].split()
         queries.append((" ".join(rng.sample(words[:30], 2)), {}))
     while len(queries) < n:
-        facet, values = rng.choice([
-            ("approval", APPROVALS), ("specimen", ["saliva", "nasal swab", "serum"]),
-            ("category", [c for c, _ in CATEGORIES] + ["rapid-antigen", "rt-pcr"]),
-        ])
+        facet, values = rng.choice(
+            [
+                ("approval", APPROVALS),
+                ("specimen", ["saliva", "nasal swab", "serum"]),
+                ("category", [c for c, _ in CATEGORIES] + ["rapid-antigen", "rt-pcr"]),
+            ]
+        )
         queries.append((rng.choice(type_words + [""]), {facet: [rng.choice(values)]}))
     return queries[:n]
 
@@ -345,8 +414,10 @@ def run_seed(workdir: Path) -> dict:
         results["http_p95"] = p95
         print(f"  /search through the test client (HTML):      {text}")
         fts = bench_fts(docs, queries, workdir)
-        print(f"  Ratio Whoosh/FTS5: p50 {whoosh['p50'] / fts['p50']:.0f}x, "
-              f"p95 {whoosh['p95'] / fts['p95']:.0f}x")
+        print(
+            f"  Ratio Whoosh/FTS5: p50 {whoosh['p50'] / fts['p50']:.0f}x, "
+            f"p95 {whoosh['p95'] / fts['p95']:.0f}x"
+        )
         db.session.remove()
     return results
 
@@ -362,8 +433,10 @@ def run_large(workdir: Path, size: int) -> dict:
     print(f"  Whoosh build {build:.1f} s, {dir_size_mb(workdir / 'large-index'):.1f} MB on disk")
     whoosh = bench_whoosh(ix, queries, "large")
     fts = bench_fts(docs, queries, workdir)
-    print(f"  Ratio Whoosh/FTS5: p50 {whoosh['p50'] / fts['p50']:.0f}x, "
-          f"p95 {whoosh['p95'] / fts['p95']:.0f}x")
+    print(
+        f"  Ratio Whoosh/FTS5: p50 {whoosh['p50'] / fts['p50']:.0f}x, "
+        f"p95 {whoosh['p95'] / fts['p95']:.0f}x"
+    )
     ix.close()
     return {"p95": whoosh["p95"]}
 

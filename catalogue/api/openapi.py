@@ -10,6 +10,8 @@ def _nullable(schema: dict) -> dict:
 
 
 STR = {"type": "string"}
+# Query text may hold any character but NUL (answered with 400).
+ARG = {"type": "string", "pattern": "^[^\\x00]*$"}
 NSTR = _nullable(STR)
 NINT = _nullable({"type": "integer"})
 NNUM = _nullable({"type": "number"})
@@ -179,14 +181,14 @@ Q_PARAM = {
     "name": "q",
     "in": "query",
     "description": "Words to look for (names, model numbers, makers, specimen, technology)",
-    "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+    "schema": {**ARG, "maxLength": MAX_QUERY_LENGTH},
 }
 FACET_PARAMS = [
     {
         "name": facet,
         "in": "query",
         "description": f"Filter by {label.lower()} (repeat for several values: any of them)",
-        "schema": {"type": "array", "items": STR},
+        "schema": {"type": "array", "items": ARG},
         "style": "form",
         "explode": True,
     }

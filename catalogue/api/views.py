@@ -14,6 +14,13 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 
 
+@bp.before_request
+def refuse_nul_characters():
+    # PostgreSQL cannot store or compare text holding NUL; say so instead of failing.
+    if any("\x00" in value for value in request.args.values()):
+        abort(400, description="Query arguments must not contain NUL characters.")
+
+
 @bp.after_request
 def allow_cross_origin(response):
     # Public, read-only data: any site may read it from a browser.

@@ -7,7 +7,8 @@ A document is a plain dict:
     code      model/catalogue numbers (boosted like the title)
     maker     manufacturer name(s)                     category  category name(s)
     body      everything else worth finding            subtitle  one line under the title
-    newest    a Unix timestamp for "newest first"
+    newest    a Unix timestamp (seconds, fractions kept) for "newest first"
+    rank      optional; higher is written first (a bounded search on a large index meets it first)
     facets    {"category": [...], "approval": [...], "specimen": [...],
                "technology": [...], "manufacturer": [...]}   (products only)
 
@@ -84,8 +85,8 @@ def all_documents() -> Iterator[dict]:
         yield from documents(doc_type)
 
 
-def _stamp(value: datetime | None) -> int:
-    return int(value.timestamp()) if value else 0
+def _stamp(value: datetime | None) -> float:
+    return value.timestamp() if value else 0.0
 
 
 def _chunks(ids: list[int] | None, size: int = 500) -> Iterable[list[int] | None]:
@@ -142,6 +143,8 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
                         ]
                     ),
                     "newest": _stamp(p.created_at),
+                    # Static rank: products with more (and verified) approvals come first.
+                    "rank": 2 * len(approvals) + sum(a.is_verified for a in approvals),
                     "facets": {
                         "category": [p.category.slug],
                         "approval": sorted({a.authority for a in approvals}),

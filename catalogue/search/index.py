@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from markupsafe import Markup, escape
-from whoosh import highlight, index, qparser, query, scoring
+from whoosh import collectors, highlight, index, qparser, query, scoring
 from whoosh.analysis import (
     CharsetFilter,
     Filter,
@@ -59,7 +59,11 @@ EXACT_COUNT_LIMIT = 10_000
 # How often a reader checks whether the writer committed (seconds).
 REFRESH_INTERVAL = 0.5
 PARSED_CACHE_SIZE = 2048
-EXACT_BOOST = 10.0  # a query equal to a whole product name or model number
+# On an index larger than EXACT_COUNT_LIMIT, a relevance search scores at most this many matches.
+MAX_SCORED = 2000
+# ...and a word found in more than this share of documents stops being required: it narrows
+# almost nothing, barely changes the ranking, and walking its postings is the slow part.
+COMMON_TERM_SHARE = 0.2
 SNIPPET_SOURCE_CHARS = 4000
 
 
@@ -313,7 +317,7 @@ def _whoosh_doc(doc: dict) -> dict:
         "body": doc.get("body") or "",
         "complete": doc["title"],
         "sort_name": doc["title"].casefold(),
-        "newest": int(doc.get("newest") or 0),
+        "newest": int((doc.get("newest") or 0) * 1_000_000),  # microseconds: no ties
         "subtitle": doc.get("subtitle") or "",
     }
     for name in FACET_FIELDS:
@@ -398,8 +402,12 @@ def _snippet(body: str, words: set[str]) -> Markup:
 def _parser(schema, plain: bool = False) -> qparser.QueryParser:
     parser = qparser.QueryParser("text", schema=schema, group=qparser.AndGroup)
     # Users type words, phrases, AND/OR/NOT and brackets; no field, wildcard or range syntax.
-    for plugin in (qparser.FieldsPlugin, qparser.WildcardPlugin, qparser.BoostPlugin,
-                   qparser.RangePlugin):
+    for plugin in (
+        qparser.FieldsPlugin,
+        qparser.WildcardPlugin,
+        qparser.BoostPlugin,
+        qparser.RangePlugin,
+    ):
         parser.remove_plugin_class(plugin)
     if plain:
         for plugin in (qparser.OperatorsPlugin, qparser.PhrasePlugin, qparser.GroupPlugin):
@@ -426,6 +434,48 @@ def _quiet_leaks():
         warnings.simplefilter("ignore", ResourceWarning)
         yield
         gc.collect()
+
+
+class _Enough(Exception):
+    pass
+
+
+class _BoundedCollector(collectors.WrappingCollector):
+    """Stops a relevance search after `cap` matches: the best of the first matches."""
+
+    def __init__(self, child, cap: int):
+        self.child = child
+        self.cap = cap
+        self.seen = 0
+        self.stopped = False
+
+    def prepare(self, top_searcher, q, context):
+        self.child.prepare(top_searcher, q, context)
+        self.seen = 0
+        self.stopped = False
+
+    def collect(self, sub_docnum):
+        result = self.child.collect(sub_docnum)
+        self.seen += 1
+        if self.seen >= self.cap:
+            self.stopped = True
+            raise _Enough
+        return result
+
+
+@dataclass
+class _Run:
+    query: object
+    docs: list[tuple[int, float]]  # (docnum, score), best first, possibly repeated
+    total: int
+    exact: bool
+
+    def page_docs(self, start: int, count: int) -> list[tuple[int, float]]:
+        unique = list(dict.fromkeys(docnum for docnum, _score in self.docs))
+        scores: dict[int, float] = {}
+        for docnum, score in self.docs:
+            scores.setdefault(docnum, score)
+        return [(d, scores[d]) for d in unique[start : start + count]]
 
 
 class BrokenIndex(Exception):
@@ -546,7 +596,8 @@ class SearchIndex:
             ix = index.create_in(str(gen), build_schema())
             writer = ix.writer(limitmb=256, procs=1)
             count = 0
-            for doc in documents:
+            # Best-documented first: a bounded search on a large index meets them first.
+            for doc in sorted(documents, key=lambda d: -d.get("rank", 0)):
                 writer.add_document(**_whoosh_doc(doc))
                 count += 1
             writer.commit(optimize=True)
@@ -650,13 +701,15 @@ class SearchIndex:
 
     @staticmethod
     def _filter(filters: dict[str, list[str]], doc_type: str | None):
+        # Zero boosts: filters select documents and never change their scores.
         parts = []
         if filters:
-            parts.append(query.Term("type", "product"))
+            parts.append(query.Term("type", "product", boost=0.0))
         for name, values in filters.items():
-            parts.append(query.Or([query.Term(f"f_{name}", v.replace(",", " ")) for v in values]))
-        if doc_type:
-            parts.append(query.Term("type", doc_type))
+            terms = [query.Term(f"f_{name}", v.replace(",", " "), boost=0.0) for v in values]
+            parts.append(query.Or(terms, boost=0.0) if len(terms) > 1 else terms[0])
+        if doc_type and not filters:
+            parts.append(query.Term("type", doc_type, boost=0.0))
         return query.And(parts) if parts else None
 
     def search(
@@ -673,29 +726,24 @@ class SearchIndex:
         filters = filters or {}
         searcher = self.searcher()
         parsed = self._parse(searcher, text)
-        key = exact_key(text)
-        if key:
-            parsed = query.AndMaybe(parsed, query.Term("exact", key, boost=EXACT_BOOST))
         flt = self._filter(filters, doc_type)
-        results, total, exact = self._run(searcher, parsed, flt, sort, page, per_page)
+        run = self._run(searcher, parsed, flt, sort, page, per_page, exact_key(text))
         corrected, fuzzy = None, False
-        if total == 0 and text.strip():
+        if run.total == 0 and text.strip():
             # Nothing matched: try the closest indexed spelling, then one-edit matching.
             corrected = self._correction(searcher, text)
             if corrected:
                 retry = self._parse(searcher, corrected)
-                results, total, exact = self._run(searcher, retry, flt, sort, page, per_page)
-            if total == 0:
+                run = self._run(searcher, retry, flt, sort, page, per_page, exact_key(corrected))
+            if run.total == 0:
                 fuzzy_q = _fuzzy(parsed)
                 if fuzzy_q is not None:
-                    results, total, exact = self._run(searcher, fuzzy_q, flt, sort, page, per_page)
-            fuzzy = total > 0
+                    run = self._run(searcher, fuzzy_q, flt, sort, page, per_page)
+            fuzzy = run.total > 0
+        words = _matched_words(run.query, searcher) if snippets else set()
         hits = []
-        start = (page - 1) * per_page
-        words = _matched_words(results.q, searcher) if snippets else set()
-        for hit in list(results)[start : start + per_page]:
-            fields = hit.fields()
-            snippet = _snippet(fields.get("body") or "", words) if words else Markup("")
+        for docnum, score in run.page_docs((page - 1) * per_page, per_page):
+            fields = searcher.stored_fields(docnum)
             hits.append(
                 Hit(
                     key=fields["key"],
@@ -703,28 +751,60 @@ class SearchIndex:
                     slug=fields["slug"],
                     title=fields["title"],
                     subtitle=fields.get("subtitle", ""),
-                    snippet=snippet,
-                    score=hit.score or 0.0,
+                    snippet=_snippet(fields.get("body") or "", words) if words else Markup(""),
+                    score=score,
                 )
             )
-        return Results(hits, total, exact, page, per_page, corrected, fuzzy)
+        return Results(hits, run.total, run.exact, page, per_page, corrected, fuzzy)
 
-    def _run(self, searcher, q, flt, sort, page, per_page):
+    def _run(self, searcher, q, flt, sort, page, per_page, key: str = "") -> _Run:
+        """The top `page * per_page` matches and a total.
+
+        Relevance order on a large index is bounded: at most MAX_SCORED matches are scored,
+        taken in index order (a rebuild writes the best-documented entries first), and the
+        total becomes an estimate. Documents whose whole name or model number equals the
+        query are looked up separately and always come first.
+        """
         limit = page * per_page
+        large = searcher.doc_count() > EXACT_COUNT_LIMIT
+        if large:
+            # Filters join the query as required clauses, so the matcher skips through their
+            # postings instead of testing every match against a set.
+            q = _without_common_terms(q, searcher)
+            if flt is not None:
+                q = flt if isinstance(q, query.Every) else query.And([q, flt])
+                flt = None
         kwargs = {"filter": flt, "limit": limit}
         if sort == "name":
             kwargs["sortedby"] = "sort_name"
         elif sort == "newest":
             kwargs["sortedby"] = "newest"
             kwargs["reverse"] = True
-        results = searcher.search(q, **kwargs)
+        first: list[tuple[int, float]] = []
+        if key and sort == "relevance":
+            exact_q = query.Term("exact", key)
+            found = searcher.search(exact_q, filter=flt, limit=limit)
+            first = [(hit.docnum, (hit.score or 0.0) + 1e6) for hit in found]
+        if sort == "relevance" and large:
+            # The bound sits inside the filter, so it counts only matches that pass it.
+            bounded = _BoundedCollector(collectors.TopCollector(limit=limit), MAX_SCORED)
+            collector = collectors.FilterCollector(bounded, flt) if flt else bounded
+            with contextlib.suppress(_Enough):
+                searcher.search_with_collector(q, collector)
+            results = collector.results()
+        else:
+            results = searcher.search(q, **kwargs)
         scored = results.scored_length()
-        if scored < limit:
-            return results, scored, True
-        if searcher.doc_count() <= EXACT_COUNT_LIMIT:
-            return results, len(results), True
-        # A broad query on a large index: the estimate avoids visiting every match.
-        return results, max(scored, results.estimated_length()), False
+        stopped = sort == "relevance" and large and bounded.stopped
+        if scored < limit and not stopped:
+            total, exact = scored, True
+        elif not large:
+            total, exact = len(results), True
+        else:
+            # A broad query on a large index: the estimate avoids visiting every match.
+            total, exact = max(scored, results.estimated_length()), False
+        docs = first + [(hit.docnum, hit.score or 0.0) for hit in results]
+        return _Run(q, docs, total, exact)
 
     def _correction(self, searcher, text: str) -> str | None:
         """The query with each unknown word replaced by the closest indexed word, if any."""
@@ -842,6 +922,33 @@ def _known(searcher, word: str) -> bool:
             if searcher.reader().frequency(fieldname, word):
                 return True
     return False
+
+
+def _without_common_terms(q, searcher):
+    """An AND of words without those most documents contain (when rarer words remain)."""
+    if not isinstance(q, query.And):
+        return q
+    limit = COMMON_TERM_SHARE * searcher.doc_count()
+
+    def common(sub) -> bool:
+        return (
+            isinstance(sub, query.Term)
+            and sub.fieldname == "text"
+            and searcher.doc_frequency("text", sub.text) > limit
+        )
+
+    kept = [sub for sub in q.subqueries if not common(sub)]
+    if not kept:
+        return q
+
+    def frequency(sub) -> int:
+        if isinstance(sub, query.Term):
+            return searcher.doc_frequency(sub.fieldname, sub.text)
+        return searcher.doc_count()
+
+    # Rarest first: the intersection then skips through the longer lists.
+    kept.sort(key=frequency)
+    return query.And(kept) if len(kept) > 1 else kept[0]
 
 
 def _fuzzy(q):

@@ -104,7 +104,9 @@ def search_catalogue(
     try:
         ix = current_index()
         results = ix.search(q, filters, doc_type, sort, page, per_page)
-        facets = _facet_values(ix.facet_counts(q, filters), filters) if with_facets else {}
+        # Results shown for a corrected spelling get that spelling's facet counts.
+        counted = results.corrected if results.fuzzy and results.corrected else q
+        facets = _facet_values(ix.facet_counts(counted, filters), filters) if with_facets else {}
     except BrokenIndex as problem:
         logger.warning("Search index unavailable (%s); using the database", problem)
         return _database_search(q, filters, doc_type, sort, page, per_page, with_facets)

@@ -12,6 +12,13 @@ bp = Blueprint("search", __name__)
 SORT_LABELS = {"relevance": "Relevance", "name": "Name", "newest": "Newest"}
 
 
+@bp.before_request
+def refuse_nul_characters():
+    # PostgreSQL cannot compare text holding NUL (the fallback search queries it); say so.
+    if any("\x00" in value for value in request.args.values()):
+        abort(400, description="The search must not contain NUL characters.")
+
+
 def read_query() -> tuple[str, bool]:
     """The query text, capped in length; True if it was shortened."""
     q = " ".join(request.args.get("q", "").split())

@@ -67,6 +67,9 @@ def test_search_endpoint(seeded_client, seeded_index):
         ("/api/v1/products?page=x", 400),
         ("/api/v1/search?type=spaceship", 400),
         ("/api/v1/search?q=" + "a" * 201, 400),
+        ("/api/v1/products?q=%00", 400),
+        ("/api/v1/products?category=%00", 400),
+        ("/api/v1/search?approval=a%00", 400),
     ],
 )
 def test_errors_are_json_with_a_message(seeded_client, seeded_index, url, status):

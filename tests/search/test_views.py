@@ -55,7 +55,7 @@ def test_pagination_and_a_page_past_the_end(seeded_client, seeded_index):
         "title:[a TO",
         "a" * 5000,
         "café ☃ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
-        "%00\x00",
+        "%00",
         "))) OR (((",
         "~2^3",
     ],
@@ -64,6 +64,12 @@ def test_broken_syntax_is_answered_not_failed(seeded_client, seeded_index, q):
     response = seeded_client.get("/search", query_string={"q": q})
     assert response.status_code == 200
     assert response.mimetype == "text/html"
+
+
+def test_nul_characters_get_a_clear_400(seeded_client, seeded_index):
+    response = seeded_client.get("/search", query_string={"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
 
 
 def test_markup_in_the_query_is_escaped(seeded_client, seeded_index):
