@@ -66,6 +66,11 @@ class DocType:
     load: LoadFn  # ids (None: all) → (id, document) for every one that should be searchable
     count: Callable[[], int]  # how many the database holds that should be searchable
     watches: dict[type, Callable] = field(default_factory=dict)  # model → (conn, obj) → ids
+    plural: str = ""  # for "Show: Products"; the label + "s" if empty
+
+    def __post_init__(self):
+        if not self.plural:
+            object.__setattr__(self, "plural", f"{self.label}s")
 
 
 REGISTRY: dict[str, DocType] = {}
@@ -248,6 +253,7 @@ register(
     DocType(
         name="category",
         label="Category",
+        plural="Categories",
         endpoint="supplies.product_list",  # linked as the product list filtered by it
         load=_category_documents,
         count=lambda: db.session.scalar(sa.select(sa.func.count(Category.id))),

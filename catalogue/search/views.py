@@ -53,7 +53,7 @@ def search():
         filters=filters,
         doc_type=doc_type,
         browsing=browsing,
-        doc_types={name: t.label for name, t in REGISTRY.items()},
+        doc_types={name: t.plural for name, t in REGISTRY.items()},
         facet_names=supplies.FACETS,
         sort=sort,
         sorts=SORT_LABELS,
