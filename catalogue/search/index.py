@@ -21,7 +21,6 @@ import fcntl
 import gc
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -30,7 +29,7 @@ import time
 import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -349,12 +348,7 @@ class Results:
     page: int
     per_page: int
     corrected: str | None = None  # "did you mean"
-    fuzzy: bool = False  # results came from typo-tolerant matching
-    facets: dict[str, Counter] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+    fuzzy: bool = False  # the hits are for `corrected` or a typo-tolerant match
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -371,7 +365,7 @@ class _MarkFormatter(highlight.Formatter):
 
 _FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=60)
 _FORMATTER = _MarkFormatter()
-_SNIPPET_ANALYZER = None
+_SNIPPET_ANALYZER = text_analyzer()
 
 
 def _matched_words(q, searcher) -> set[str]:
@@ -387,9 +381,6 @@ def _matched_words(q, searcher) -> set[str]:
 
 def _snippet(body: str, words: set[str]) -> Markup:
     """Up to two passages of the body around the matched words, the words in <mark>."""
-    global _SNIPPET_ANALYZER
-    if _SNIPPET_ANALYZER is None:
-        _SNIPPET_ANALYZER = text_analyzer()
     with contextlib.suppress(Exception):  # a snippet is a nicety, never an error
         html = highlight.highlight(
             body[:SNIPPET_SOURCE_CHARS], words, _SNIPPET_ANALYZER, _FRAGMENTER, _FORMATTER, top=2
@@ -767,6 +758,11 @@ class SearchIndex:
         """
         limit = page * per_page
         large = searcher.doc_count() > EXACT_COUNT_LIMIT
+        first: list[tuple[int, float]] = []
+        if key and sort == "relevance":
+            exact_q = query.Term("exact", key)
+            found = searcher.search(query.And([exact_q, flt]) if flt else exact_q, limit=limit)
+            first = [(hit.docnum, (hit.score or 0.0) + 1e6) for hit in found]
         if large:
             # Filters join the query as required clauses, so the matcher skips through their
             # postings instead of testing every match against a set.
@@ -780,11 +776,6 @@ class SearchIndex:
         elif sort == "newest":
             kwargs["sortedby"] = "newest"
             kwargs["reverse"] = True
-        first: list[tuple[int, float]] = []
-        if key and sort == "relevance":
-            exact_q = query.Term("exact", key)
-            found = searcher.search(exact_q, filter=flt, limit=limit)
-            first = [(hit.docnum, (hit.score or 0.0) + 1e6) for hit in found]
         if sort == "relevance" and large:
             # The bound sits inside the filter, so it counts only matches that pass it.
             bounded = _BoundedCollector(collectors.TopCollector(limit=limit), MAX_SCORED)
@@ -880,6 +871,7 @@ class SearchIndex:
         if cached is not None and cached[0] == key:
             return cached[1]
         table: list = []
+        shared: dict[tuple, dict] = {}
         for docnum in range(searcher.doc_count_all()):
             if searcher.reader().is_deleted(docnum):
                 table.append(None)
@@ -888,12 +880,13 @@ class SearchIndex:
             if stored.get("type") != "product":
                 table.append(None)
                 continue
-            table.append(
-                {
-                    name: frozenset(filter(None, (stored.get(f"f_{name}") or "").split(",")))
-                    for name in FACET_FIELDS
-                }
-            )
+            # One shared dict per distinct combination: few objects for the collector to walk.
+            values = {
+                name: frozenset(filter(None, (stored.get(f"f_{name}") or "").split(",")))
+                for name in FACET_FIELDS
+            }
+            signature = tuple(values[name] for name in FACET_FIELDS)
+            table.append(shared.setdefault(signature, values))
         self._facet_table = (key, table)
         return table
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy.orm import selectinload
 
 from catalogue.extensions import db
 from catalogue.search.documents import REGISTRY
@@ -195,7 +194,6 @@ def _database_search(q, filters, doc_type, sort, page, per_page, with_facets) ->
             .where(sa.func.lower(Manufacturer.name).like(pattern))
             .order_by(Manufacturer.name)
             .limit(per_page)
-            .options(selectinload(Manufacturer.products))
         ).all()
         total += len(makers)
         for m in makers:
