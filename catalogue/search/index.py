@@ -59,7 +59,8 @@ EXACT_COUNT_LIMIT = 10_000
 REFRESH_INTERVAL = 0.5
 PARSED_CACHE_SIZE = 2048
 # On an index larger than EXACT_COUNT_LIMIT, a relevance search scores at most this many matches.
-MAX_SCORED = 2000
+MAX_SCORED = 1000
+FILTER_BOOST = 1e-6
 # ...and a word found in more than this share of documents stops being required: it narrows
 # almost nothing, barely changes the ranking, and walking its postings is the slow part.
 COMMON_TERM_SHARE = 0.2
@@ -692,15 +693,17 @@ class SearchIndex:
 
     @staticmethod
     def _filter(filters: dict[str, list[str]], doc_type: str | None):
-        # Zero boosts: filters select documents and never change their scores.
+        # Near-zero boosts: filters select documents without changing their order (an exact
+        # zero breaks Whoosh's block-quality skipping).
+        # Only products carry facet values, so a facet filter needs no type clause.
         parts = []
-        if filters:
-            parts.append(query.Term("type", "product", boost=0.0))
         for name, values in filters.items():
-            terms = [query.Term(f"f_{name}", v.replace(",", " "), boost=0.0) for v in values]
-            parts.append(query.Or(terms, boost=0.0) if len(terms) > 1 else terms[0])
+            terms = [
+                query.Term(f"f_{name}", v.replace(",", " "), boost=FILTER_BOOST) for v in values
+            ]
+            parts.append(query.Or(terms) if len(terms) > 1 else terms[0])
         if doc_type and not filters:
-            parts.append(query.Term("type", doc_type, boost=0.0))
+            parts.append(query.Term("type", doc_type, boost=FILTER_BOOST))
         return query.And(parts) if parts else None
 
     def search(
