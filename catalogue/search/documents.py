@@ -32,7 +32,7 @@ Adding a type (for example the CAC section articles) takes a loader and one `reg
     ))
 
 `watches` maps each model whose changes alter documents of this type to the ids of the
-documents affected; `catalogue.search.changes` turns every flushed change of those models into
+documents affected; `catalogue.search.indexer` turns every flushed change of those models into
 search-change rows, and the indexer reloads exactly those documents. Nothing else changes:
 the search page, suggestions, the API and `/healthz` pick the new type up from this registry.
 """
