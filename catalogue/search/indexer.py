@@ -94,6 +94,12 @@ def _too_old(state: dict) -> bool:
     return _now() - applied > timedelta(days=days) - timedelta(hours=1)
 
 
+def _quiet_for_an_hour(state: dict) -> bool:
+    """True when the state's "applied_at" is an hour old (it is refreshed for `_too_old`)."""
+    applied = datetime.fromisoformat(state.get("applied_at", "1970-01-01T00:00:00+00:00"))
+    return _now() - applied > timedelta(hours=1)
+
+
 def apply_pending_changes(blocking: bool = False) -> int | None:
     """Applies committed changes not yet in this machine's index.
 
@@ -131,6 +137,8 @@ def _apply_locked(ix: SearchIndex, state: dict) -> int:
         .order_by(SearchChange.id)
         .limit(BATCH_SIZE)
     ).all()
+    if not rows and len(gaps) == len(state.get("gaps", {})) and not _quiet_for_an_hour(state):
+        return 0  # nothing new: leave the state file alone
     seen = {row.id for row in rows}
     for found in seen & set(gaps):
         del gaps[found]
