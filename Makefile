@@ -52,6 +52,7 @@ instance/secret_key:
 run: install instance/secret_key
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
+	$(BIN)/flask search reindex
 	$(BIN)/flask users ensure-staff $(STAFF_EMAIL)
 	@echo "Serving on http://$(HOST):$(PORT)"
 	SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app

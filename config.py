@@ -18,6 +18,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = _env_path("SEARCH_INDEX_DIR", INSTANCE_DIR / "search-index")
+    SEARCH_INDEXER = os.environ.get("SEARCH_INDEXER", "1") != "0"  # background thread per process
+    SEARCH_INDEX_INTERVAL = float(os.environ.get("SEARCH_INDEX_INTERVAL", "1.0"))  # seconds
+    SEARCH_CHANGE_RETENTION_DAYS = int(os.environ.get("SEARCH_CHANGE_RETENTION_DAYS", "7"))
     EXPORT_DIR = _env_path("EXPORT_DIR", INSTANCE_DIR / "exports")
     UPLOAD_DIR = _env_path("UPLOAD_DIR", INSTANCE_DIR / "uploads")
     MAIL_OUTBOX_DIR = _env_path("MAIL_OUTBOX_DIR", INSTANCE_DIR / "outbox")

@@ -32,6 +32,7 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     register_security_headers(app)
     register_cli(app)
     register_background_work(app)
+    register_search(app)
     logging.basicConfig(level=logging.INFO)
     return app
 
@@ -93,15 +94,29 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 def register_blueprints(app: Flask) -> None:
     from catalogue import health
     from catalogue.accounts import views as accounts
+    from catalogue.api import views as api
     from catalogue.content import views as content
     from catalogue.exports import views as exports
     from catalogue.inquiries import views as inquiries
     from catalogue.portal import views as portal
+    from catalogue.search import views as search
     from catalogue.staff import views as staff
     from catalogue.supplies import views as supplies
 
     blueprints = [
-        m.bp for m in (content, supplies, inquiries, accounts, portal, staff, exports, health)
+        m.bp
+        for m in (
+            content,
+            supplies,
+            search,
+            inquiries,
+            accounts,
+            portal,
+            staff,
+            exports,
+            api,
+            health,
+        )
     ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -160,6 +175,12 @@ def register_background_work(app: Flask) -> None:
 
                 start_delivery_thread(app)
                 started.set()
+
+
+def register_search(app: Flask) -> None:
+    from catalogue.search.indexer import init_app
+
+    init_app(app)
 
 
 def register_cli(app: Flask) -> None:

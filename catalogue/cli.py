@@ -1,4 +1,5 @@
-"""Command-line tools: `flask seed`, `flask users ...`, `flask exports ...`."""
+"""Command-line tools: `flask seed`, `flask users ...`, `flask mail ...`, `flask search ...`,
+`flask exports ...`, `flask links ...`."""
 
 import secrets
 from pathlib import Path
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(links)
     app.cli.add_command(exports)
+    app.cli.add_command(search)
     app.shell_context_processor(_shell_context)
 
 
@@ -157,3 +159,27 @@ def exports_cleanup() -> None:
     removed = cleanup_exports()
     db.session.commit()
     click.echo(f"Deleted {removed} expired brochure file{'s' if removed != 1 else ''}.")
+
+
+@click.group()
+def search() -> None:
+    """Manage the search index."""
+
+
+@search.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the whole index from the database (built aside, then swapped in)."""
+    from catalogue.search.indexer import rebuild_index
+
+    count = rebuild_index()
+    click.echo(f"Search index rebuilt: {count} documents.")
+
+
+@search.command("status")
+def search_status() -> None:
+    """Show index document counts against the database's."""
+    import json
+
+    from catalogue.search.indexer import index_status
+
+    click.echo(json.dumps(index_status(), indent=2))

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from catalogue.extensions import db
+from catalogue.search.indexer import index_status
 
 bp = Blueprint("health", __name__)
 
@@ -17,6 +18,7 @@ def healthz():
         db.session.rollback()
         database = {"status": "error", "error": exc.__class__.__name__}
     healthy = database["status"] == "ok"
-    return jsonify(status="ok" if healthy else "error", database=database), (
+    search = index_status() if healthy else {"status": "unknown"}
+    return jsonify(status="ok" if healthy else "error", database=database, search=search), (
         200 if healthy else 503
     )

@@ -11,6 +11,7 @@ from catalogue.inquiries.models import (
     ReferenceCounter,
 )
 from catalogue.mail.models import OutboundEmail
+from catalogue.search.models import SearchChange
 from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import (
     Approval,
@@ -42,6 +43,8 @@ __all__ = [
     "ProductSpecimen",
     "Quotation",
     "ReferenceCounter",
+    "SearchChange",
     "SectionView",
+    "SearchChange",
     "User",
 ]

@@ -12,6 +12,7 @@ from catalogue.extensions import db
 pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.content",
+    "tests.fixtures.search",
     "tests.fixtures.smtp",
     "tests.fixtures.supplies",
     "tests.fixtures.world",
@@ -65,6 +66,9 @@ def _make_app(backend: str, schema: str, tmp_path: Path, **overrides):
 
 
 def _teardown(app, backend: str, schema: str) -> None:
+    from catalogue.search.index import close_index
+
+    close_index(app.config["SEARCH_INDEX_DIR"])
     schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema
     with app.app_context():
         db.session.remove()

@@ -45,3 +45,19 @@ def test_inquiry_form_never_fails(client, world, text, field):
         "/inquiry/new", data=inquiry_form([(world.product_a.slug, 5)], **{field: text})
     )
     _assert_safe(response, text)
+
+
+@FUZZ
+@given(text=HOSTILE)
+def test_search_and_suggest_never_fail(client, world, text):
+    _assert_safe(client.get("/search", query_string={"q": text, "specimen": text}), text)
+    response = client.get("/search/suggest", query_string={"q": text})
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(text=HOSTILE, path=st.sampled_from(["/api/v1/search", "/api/v1/products"]))
+def test_api_never_fails(client, world, text, path):
+    response = client.get(path, query_string={"q": text, "category": text, "page": text})
+    assert response.status_code < 500
+    assert response.mimetype == "application/json"

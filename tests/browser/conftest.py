@@ -75,7 +75,7 @@ def live_server(tmp_path_factory):
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
     }
     env.pop("MAIL_SERVER", None)
-    for command in (["db", "upgrade"], ["seed"]):
+    for command in (["db", "upgrade"], ["seed"], ["search", "reindex"]):
         subprocess.run(
             [BIN / "flask", *command], cwd=ROOT, env=env, check=True, capture_output=True
         )

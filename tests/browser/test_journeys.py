@@ -84,3 +84,55 @@ def test_staff_verify_a_claim_and_export_a_brochure(new_page, live_server):
         job.get_by_role("link", name="Download PDF").click()
     with open(download.value.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
+
+
+def test_officer_searches_compares_and_sends_one_inquiry(new_page, live_server):
+    page = new_page()
+    page.goto(live_server.url + "/")
+    page.locator(".hero").get_by_label("Search products and manufacturers").fill("antigne")
+    page.get_by_role("button", name="Search the catalogue").click()
+    did_you_mean = page.locator(".did-you-mean")
+    assert "antigen" in did_you_mean.inner_text()
+    did_you_mean.get_by_role("link", name="antigen").click()
+    page.wait_for_url(re.compile(r"q=antigen"))
+
+    page.locator(".facets").get_by_label(re.compile(r"^nasal swab")).check()
+    page.locator(".facets").get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"specimen=nasal"))
+    results = page.locator(".search-result-product")
+    assert results.count() >= 2
+    first_name = results.nth(0).get_by_role("heading").inner_text().strip()
+    results.nth(0).get_by_role("heading").get_by_role("link").click()
+    page.get_by_role("heading", level=1, name=first_name).wait_for()
+    page.go_back()
+
+    results = page.locator(".search-result-product")
+    for n in range(2):
+        results.nth(n).get_by_label(re.compile("Add to compare")).check()
+    page.get_by_role("button", name="Compare selected (2–4)").click()
+    page.get_by_role("heading", name="Compare products").wait_for()
+    assert page.locator("table.compare-table thead th").count() == 3
+    for n in range(2):
+        page.locator("table.compare-table").get_by_role("button", name="Add to inquiry").nth(
+            n
+        ).click()
+        page.get_by_text("Added to your inquiry basket.").wait_for()
+    assert page.locator("#basket-count").inner_text() == "2"
+
+    page.get_by_role("link", name=re.compile("Inquiry basket")).click()
+    page.get_by_role("link", name="Write the inquiry").click()
+    for field in page.get_by_label("Quantity").all():
+        field.fill("5000")
+    page.get_by_label("Your name").fill("Ana Souza")
+    page.get_by_label("Organisation (city government, agency)").fill(
+        "Recife City Health Department"
+    )
+    page.get_by_label("Work e-mail").fill("ana.souza@recife.example")
+    page.get_by_label("Country").select_option("BR")
+    page.get_by_label("I agree").check()
+    page.get_by_role("button", name="Send the inquiry").click()
+    page.get_by_role("heading", name="Your inquiry is sent").wait_for()
+    references = page.locator("#references .reference").all_inner_texts()
+    assert references and all(re.fullmatch(r"CAC-\d{4}-\d{5}", r) for r in references)
+    page.get_by_role("link", name=f"Follow {references[0]}").click()
+    assert page.locator(".reference").first.inner_text() == references[0]

@@ -14,6 +14,7 @@ PUBLIC_PAGES = [
     "/supplies/products/?category=rapid-antigen",
     f"/inquiry/new?product={PRODUCT}",
     "/account/login",
+    "/search?q=antigen",
 ]
 SERIOUS = {"serious", "critical"}
 
@@ -46,9 +47,7 @@ def test_portal_product_form_has_no_serious_accessibility_violations(new_page, l
 WEIGHT_LIMIT = 150 * 1024
 
 
-@pytest.mark.parametrize(
-    "path", [f"/supplies/products/{PRODUCT}", "/supplies/products/?category=rapid-antigen"]
-)
+@pytest.mark.parametrize("path", [f"/supplies/products/{PRODUCT}", "/search?q=antigen+rapid+test"])
 def test_pages_are_light_and_load_nothing_from_elsewhere(new_page, live_server, path):
     page = new_page()
     requests = []

@@ -1,0 +1,241 @@
+"""Searching the catalogue: the index when it is ready, a plain database query when it is not."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import url_for
+from markupsafe import Markup, escape
+
+from catalogue.extensions import db
+from catalogue.search.documents import REGISTRY
+from catalogue.search.index import SORTS, BrokenIndex, Hit, Results
+from catalogue.search.indexer import current_index
+from catalogue.supplies import services as supplies
+from catalogue.supplies.models import AUTHORITY_SHORT, Category, Manufacturer, Product
+
+logger = logging.getLogger(__name__)
+
+MAX_QUERY_LENGTH = supplies.MAX_QUERY_LENGTH
+SUGGEST_MIN_LENGTH = 2
+DEGRADED_NOTICE = (
+    "Search is being rebuilt. Until it is ready, results come from a simpler match on "
+    "product and manufacturer names, without spelling help."
+)
+
+
+@dataclass
+class ResultItem:
+    hit: Hit
+    label: str
+    url: str
+    product: Product | None = None
+
+
+@dataclass
+class SearchPage:
+    q: str
+    items: list[ResultItem]
+    total: int
+    exact: bool
+    page: int
+    per_page: int
+    facets: dict[str, list[supplies.FacetValue]] = field(default_factory=dict)
+    corrected: str | None = None
+    fuzzy: bool = False
+    notice: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    # The same paging interface as Flask-SQLAlchemy's, for the pagination macro.
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    def iter_pages(self, left_edge=1, left_current=2, right_current=2, right_edge=1):
+        shown = set(range(1, min(left_edge, self.pages) + 1))
+        shown |= set(
+            range(max(1, self.page - left_current), min(self.pages, self.page + right_current) + 1)
+        )
+        shown |= set(range(max(1, self.pages - right_edge + 1), self.pages + 1))
+        previous = 0
+        for number in sorted(shown):
+            if number - previous > 1:
+                yield None
+            yield number
+            previous = number
+
+
+def result_url(doc_type: str, slug: str) -> str:
+    if doc_type == "category":
+        return url_for("supplies.product_list", category=slug)
+    return url_for(REGISTRY[doc_type].endpoint, slug=slug)
+
+
+def search_catalogue(
+    q: str,
+    filters: dict[str, list[str]],
+    doc_type: str | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+    with_facets: bool = True,
+) -> SearchPage:
+    """One page of search results across every document type, with product facets."""
+    sort = sort if sort in SORTS else "relevance"
+    try:
+        ix = current_index()
+        results = ix.search(q, filters, doc_type, sort, page, per_page)
+        # Results shown for a corrected spelling get that spelling's facet counts.
+        counted = results.corrected if results.fuzzy and results.corrected else q
+        facets = _facet_values(ix.facet_counts(counted, filters), filters) if with_facets else {}
+    except BrokenIndex as problem:
+        logger.warning("Search index unavailable (%s); using the database", problem)
+        return _database_search(q, filters, doc_type, sort, page, per_page, with_facets)
+    return SearchPage(
+        q=q,
+        items=_items(results),
+        total=results.total,
+        exact=results.exact,
+        page=page,
+        per_page=per_page,
+        facets=facets,
+        corrected=results.corrected,
+        fuzzy=results.fuzzy,
+    )
+
+
+def _items(results: Results) -> list[ResultItem]:
+    product_ids = [int(h.key.split(":")[1]) for h in results.hits if h.type == "product"]
+    products = {}
+    if product_ids:
+        stmt = (
+            sa.select(Product).where(Product.id.in_(product_ids)).options(*supplies._LISTING_LOAD)
+        )
+        products = {p.id: p for p in db.session.scalars(stmt)}
+    items = []
+    for hit in results.hits:
+        product = products.get(int(hit.key.split(":")[1])) if hit.type == "product" else None
+        if hit.type == "product" and (product is None or not product.is_published):
+            continue  # unpublished since the index last heard of it
+        doc_type = REGISTRY.get(hit.type)
+        label = doc_type.label if doc_type else hit.type.title()
+        items.append(ResultItem(hit, label, result_url(hit.type, hit.slug), product))
+    return items
+
+
+def _facet_values(counts, filters) -> dict[str, list[supplies.FacetValue]]:
+    """Index facet counts with the labels the product list uses, in the same order."""
+    labels = {
+        "category": dict(db.session.execute(sa.select(Category.slug, Category.name)).all()),
+        "manufacturer": dict(
+            db.session.execute(sa.select(Manufacturer.slug, Manufacturer.name)).all()
+        ),
+        "approval": AUTHORITY_SHORT,
+    }
+    out = {}
+    for facet in supplies.FACETS:
+        selected = set(filters.get(facet, []))
+        names = labels.get(facet, {})
+        values = [
+            supplies.FacetValue(value, names.get(value, value), count, value in selected)
+            for value, count in counts.get(facet, {}).items()
+            if count
+        ]
+        if facet == "approval":
+            order = list(AUTHORITY_SHORT)
+            values.sort(key=lambda v: order.index(v.value) if v.value in order else len(order))
+        else:
+            values.sort(key=lambda v: v.label.casefold())
+        out[facet] = values
+    return out
+
+
+def _database_search(q, filters, doc_type, sort, page, per_page, with_facets) -> SearchPage:
+    """The degraded path: name matches from the database, products first."""
+    items: list[ResultItem] = []
+    total = 0
+    if doc_type in (None, "product"):
+        db_sort = {"name": "name", "newest": "updated"}.get(sort, "name")
+        pagination = supplies.search_products(filters, q or None, db_sort, page, per_page)
+        total += pagination.total or 0
+        for p in pagination.items:
+            hit = Hit(
+                f"product:{p.id}",
+                "product",
+                p.slug,
+                p.name,
+                f"{p.manufacturer.name} · {p.category.name}",
+                escape(p.summary or ""),
+                0.0,
+            )
+            items.append(ResultItem(hit, "Product", result_url("product", p.slug), p))
+    if doc_type in (None, "manufacturer") and not filters and q and page == 1:
+        pattern = f"%{q.lower()}%"
+        makers = db.session.scalars(
+            sa.select(Manufacturer)
+            .where(sa.func.lower(Manufacturer.name).like(pattern))
+            .order_by(Manufacturer.name)
+            .limit(per_page)
+        ).all()
+        total += len(makers)
+        for m in makers:
+            hit = Hit(
+                f"manufacturer:{m.id}",
+                "manufacturer",
+                m.slug,
+                m.name,
+                m.location or "Republic of Korea",
+                Markup(""),
+                0.0,
+            )
+            items.append(ResultItem(hit, "Manufacturer", result_url("manufacturer", m.slug)))
+    facets = supplies.facet_counts(filters, q or None) if with_facets else {}
+    return SearchPage(q, items, total, True, page, per_page, facets, notice=DEGRADED_NOTICE)
+
+
+def suggest(prefix: str, limit: int = 8) -> list[dict]:
+    """Typeahead entries for a prefix of 2+ characters: label, type, url."""
+    prefix = prefix.strip()[:MAX_QUERY_LENGTH]
+    if len(prefix) < SUGGEST_MIN_LENGTH:
+        return []
+    try:
+        found = current_index().suggest(prefix, limit)
+    except BrokenIndex:
+        pattern = f"%{prefix.lower()}%"
+        found = [
+            {"type": "product", "slug": p.slug, "title": p.name, "subtitle": ""}
+            for p in db.session.scalars(
+                sa.select(Product)
+                .where(Product.status == "published", sa.func.lower(Product.name).like(pattern))
+                .order_by(Product.name)
+                .limit(limit)
+            )
+        ]
+    return [
+        {
+            "label": entry["title"],
+            "type": entry["type"],
+            "type_label": REGISTRY[entry["type"]].label if entry["type"] in REGISTRY else "",
+            "detail": entry.get("subtitle") or "",
+            "url": result_url(entry["type"], entry["slug"]),
+        }
+        for entry in found
+    ]

@@ -1,0 +1,66 @@
+"""The search page and the typeahead endpoint."""
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from catalogue.lib.paging import page_arg
+from catalogue.search import services
+from catalogue.search.documents import REGISTRY
+from catalogue.supplies import services as supplies
+
+bp = Blueprint("search", __name__)
+
+SORT_LABELS = {"relevance": "Relevance", "name": "Name", "newest": "Newest"}
+
+
+@bp.before_request
+def refuse_nul_characters():
+    # PostgreSQL cannot compare text holding NUL (the fallback search queries it); say so.
+    if any("\x00" in value for value in request.args.values()):
+        abort(400, description="The search must not contain NUL characters.")
+
+
+def read_query() -> tuple[str, bool]:
+    """The query text, capped in length; True if it was shortened."""
+    q = " ".join(request.args.get("q", "").split())
+    if len(q) > services.MAX_QUERY_LENGTH:
+        return q[: services.MAX_QUERY_LENGTH], True
+    return q, False
+
+
+@bp.get("/search")
+def search():
+    q, shortened = read_query()
+    filters = supplies.clean_filters(request.args)
+    doc_type = request.args.get("type") or None
+    if doc_type not in REGISTRY:
+        doc_type = None
+    browsing = not q
+    if browsing:
+        doc_type = "product"  # an empty query browses the catalogue
+    sort = request.args.get("sort") or ("name" if browsing else "relevance")
+    if sort not in SORT_LABELS:
+        sort = "relevance"
+    page = page_arg()
+    per_page = current_app.config["PRODUCTS_PER_PAGE"]
+    result = services.search_catalogue(q, filters, doc_type, sort, page, per_page)
+    if page > 1 and not result.items and result.exact:
+        abort(404, description="There is no such page of results.")
+    return render_template(
+        "search/search.html",
+        result=result,
+        q=q,
+        shortened=shortened,
+        filters=filters,
+        doc_type=doc_type,
+        browsing=browsing,
+        doc_types={name: t.plural for name, t in REGISTRY.items()},
+        facet_names=supplies.FACETS,
+        sort=sort,
+        sorts=SORT_LABELS,
+    )
+
+
+@bp.get("/search/suggest")
+def suggest():
+    q, _shortened = read_query()
+    return jsonify(query=q, suggestions=services.suggest(q))
