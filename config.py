@@ -59,6 +59,9 @@ class Config:
     # The public address of the site, for links in e-mails and PDFs (e.g. https://supplies.example).
     SITE_URL = os.environ.get("SITE_URL")
     PRODUCTS_PER_PAGE = 20
+    # Public catalogue pages kept per process for anonymous visitors (0 switches the cache off).
+    PAGE_CACHE_SIZE = int(os.environ.get("PAGE_CACHE_SIZE", "500"))
+    PAGE_CACHE_SECONDS = 300
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

@@ -22,12 +22,14 @@ from catalogue.supplies.models import (
     Product,
     ProductSpecimen,
 )
+from catalogue.supplies.pagecache import CatalogueVersion
 
 __all__ = [
     "AccountToken",
     "OutboundEmail",
     "Approval",
     "Article",
+    "CatalogueVersion",
     "Category",
     "ChangeRecord",
     "DailyFigure",

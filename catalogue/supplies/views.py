@@ -5,11 +5,25 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from catalogue.errors import ServiceError
 from catalogue.inquiries.services import typical_reply_time
 from catalogue.lib.paging import page_arg
-from catalogue.supplies import services
+from catalogue.supplies import pagecache, services
 from catalogue.supplies.documents import document_path
 from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
+
+CACHED_PAGES = {
+    "supplies.landing",
+    "supplies.product_list",
+    "supplies.product_detail",
+    "supplies.manufacturer_list",
+    "supplies.manufacturer_detail",
+    "supplies.compare",
+}
+
+
+@bp.record_once
+def _install_page_cache(state):
+    pagecache.install(state.app, CACHED_PAGES)
 
 
 @bp.get("/")
