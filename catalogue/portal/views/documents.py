@@ -12,26 +12,30 @@ from catalogue.supplies.documents import delete_document, document_path, store_d
 from catalogue.supplies.forms import DocumentForm
 
 
-@bp.post("/documents")
-def company_document_upload():
-    maker = services.own_manufacturer(current_user)
+def upload_document(owner, target: str):
+    """Store the posted file for a product or the company (audited), then go back to target."""
     form = DocumentForm()
-    target = url_for("portal.profile_edit", _anchor="documents")
     try:
         if not form.validate():
-            raise ServiceError(None, "check the form.")
+            raise ServiceError(None, "choose the kind of document and a file.")
         store_document(
             form.file.data, kind=form.kind.data, title=form.title.data, uploader=current_user,
-            owner=maker,
+            owner=owner,
         )  # fmt: skip
     except ServiceError as error:
         db.session.rollback()
         flash(f"Document not uploaded: {error.message}", "error")
         return redirect(target)
-    record_change(current_user, maker, "documents", None, form.file.data.filename)
+    record_change(current_user, owner, "documents", None, form.file.data.filename)
     db.session.commit()
     flash("Document uploaded.", "success")
     return redirect(target)
+
+
+@bp.post("/documents")
+def company_document_upload():
+    maker = services.own_manufacturer(current_user)
+    return upload_document(maker, url_for("portal.profile_edit", _anchor="documents"))
 
 
 @bp.get("/documents/<int:document_id>")

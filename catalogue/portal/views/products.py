@@ -7,7 +7,8 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.staff.services import history_of, record_change
+from catalogue.portal.views.documents import upload_document
+from catalogue.staff.services import history_of
 from catalogue.supplies import changes
 from catalogue.supplies.documents import store_document
 from catalogue.supplies.forms import (
@@ -162,24 +163,8 @@ def approval_edit(approval_id):
 @bp.post("/products/<int:product_id>/documents")
 def product_document_upload(product_id):
     product = services.own_product(current_user, product_id)
-    form = DocumentForm()
     target = url_for("portal.product_edit", product_id=product.id, _anchor="documents")
-    if not form.validate():
-        flash("Document not uploaded: " + _first_error(form), "error")
-        return redirect(target)
-    try:
-        store_document(
-            form.file.data, kind=form.kind.data, title=form.title.data, uploader=current_user,
-            owner=product,
-        )  # fmt: skip
-    except ServiceError as error:
-        db.session.rollback()
-        flash(f"Document not uploaded: {error.message}", "error")
-        return redirect(target)
-    record_change(current_user, product, "documents", None, form.file.data.filename)
-    db.session.commit()
-    flash("Document uploaded.", "success")
-    return redirect(target)
+    return upload_document(product, target)
 
 
 @bp.get("/products/<int:product_id>/history")
