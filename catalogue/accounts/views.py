@@ -18,7 +18,7 @@ from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
 from catalogue.inquiries.forms import ReplyForm
-from catalogue.inquiries.services import inquiries_of, reply_as_officer
+from catalogue.inquiries.services import inquiries_of, officer_inquiry, reply_as_officer
 from catalogue.inquiries.views import send_quotation_pdf
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -177,7 +177,7 @@ def account_home():
 @login_required
 def inquiry_detail(inquiry_id):
     """A signed-in officer's own inquiry: the same thread as the tracking page."""
-    inquiry = next((i for i in inquiries_of(current_user) if i.id == inquiry_id), None)
+    inquiry = officer_inquiry(current_user, inquiry_id)
     if inquiry is None:
         abort(404)
     form = ReplyForm()
@@ -198,7 +198,7 @@ def inquiry_detail(inquiry_id):
 @bp.get("/inquiries/<int:inquiry_id>/quotations/<int:quotation_id>.pdf")
 @login_required
 def inquiry_quotation_pdf(inquiry_id, quotation_id):
-    inquiry = next((i for i in inquiries_of(current_user) if i.id == inquiry_id), None)
+    inquiry = officer_inquiry(current_user, inquiry_id)
     if inquiry is None:
         abort(404)
     return send_quotation_pdf(inquiry, quotation_id)

@@ -355,7 +355,8 @@ class ResponseStats:
     share_within_two_days: float | None
 
 
-def response_stats(inquiries: list[Inquiry]) -> ResponseStats:
+def response_stats(inquiries) -> ResponseStats:
+    """From inquiries, or rows of their created_at and first_response_at."""
     answered = [i for i in inquiries if i.first_response_at is not None]
     hours = [
         (aware(i.first_response_at) - aware(i.created_at)).total_seconds() / 3600 for i in answered
@@ -374,11 +375,19 @@ def response_stats(inquiries: list[Inquiry]) -> ResponseStats:
     )
 
 
+def _response_times(*where):
+    """created_at and first_response_at of inquiries: only the two columns the figures need."""
+    return db.session.execute(
+        sa.select(Inquiry.manufacturer_id, Inquiry.created_at, Inquiry.first_response_at).where(
+            *where
+        )
+    ).all()
+
+
 def stats_by_manufacturer() -> list[tuple[Manufacturer, ResponseStats]]:
-    inquiries = db.session.scalars(sa.select(Inquiry)).all()
-    grouped: dict[int, list[Inquiry]] = {}
-    for inquiry in inquiries:
-        grouped.setdefault(inquiry.manufacturer_id, []).append(inquiry)
+    grouped: dict[int, list] = {}
+    for row in _response_times():
+        grouped.setdefault(row.manufacturer_id, []).append(row)
     makers = {
         m.id: m
         for m in db.session.scalars(sa.select(Manufacturer).where(Manufacturer.id.in_(grouped)))
@@ -389,9 +398,7 @@ def stats_by_manufacturer() -> list[tuple[Manufacturer, ResponseStats]]:
 
 def typical_reply_time(maker: Manufacturer) -> str | None:
     """'typically replies within …' for the public page; None until there is enough data."""
-    inquiries = db.session.scalars(
-        sa.select(Inquiry).where(Inquiry.manufacturer_id == maker.id)
-    ).all()
+    inquiries = _response_times(Inquiry.manufacturer_id == maker.id)
     if len(inquiries) < MIN_INQUIRIES_FOR_REPLY_TIME:
         return None
     stats = response_stats(inquiries)
@@ -414,4 +421,11 @@ def inquiries_of(user: User) -> list[Inquiry]:
             .where(Inquiry.officer_id == user.id)
             .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
         )
+    )
+
+
+def officer_inquiry(user: User, inquiry_id: int) -> Inquiry | None:
+    """One of a signed-in officer's own inquiries, or None."""
+    return db.session.scalar(
+        sa.select(Inquiry).where(Inquiry.id == inquiry_id, Inquiry.officer_id == user.id)
     )
