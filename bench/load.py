@@ -5,10 +5,14 @@ TEST_DATABASE_URL is set, on PostgreSQL too, it:
 1. seeds a fresh database and serves the app with `gunicorn --workers 2`;
 2. measures the throughput ceiling: wrk on a bare Flask route in the same gunicorn set-up, then
    wrk on the catalogue pages, and prints the ratio;
-3. runs the mixed workload from a second process with Locust in headless mode (16 users:
+3. warms up: requests every product page, spec sheet and manufacturer page once, so that the
+   mix measures the steady state (a spec sheet is rendered once per content change, ~0.3 s,
+   then served from its stored file), and prints how long the first visits took;
+4. runs the mixed workload from a second process with Locust in headless mode (16 users:
    70 % catalogue pages, 20 % search, 5 % spec sheet PDFs, 5 % inquiry submissions) and prints
-   requests/s, p50/p95/p99 per kind and the errors;
-4. checks that every inquiry Locust saw accepted is in the database with a unique reference.
+   requests/s, p50/p95/p99 per kind, the errors and the CPU time Locust itself used (it shares
+   the two cores with the server);
+5. checks that every inquiry Locust saw accepted is in the database with a unique reference.
 Targets: 0 errors, 0 lost inquiries; catalogue pages >= 30 % of the ceiling's throughput;
 catalogue p95 <= 50 ms at 16 concurrent clients.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -93,6 +98,18 @@ def catalogue_wrk_script(folder: Path, paths: list[str]) -> Path:
     return script
 
 
+def warm_up(base: str, products: list[str], makers: list[str]) -> None:
+    """Visit each product page, spec sheet and manufacturer page once (first renders)."""
+    started = time.perf_counter()
+    paths = [f"/supplies/products/{s}" for s in products]
+    paths += [f"/supplies/products/{s}/spec-sheet.pdf" for s in products]
+    paths += [f"/supplies/manufacturers/{s}" for s in makers]
+    for path in paths:
+        with urllib.request.urlopen(base + path, timeout=30):  # noqa: S310 (our own server)
+            pass
+    print(f"warm-up: {len(paths)} first visits in {time.perf_counter() - started:.1f} s")
+
+
 def run_backend(label: str, database_url: str, workdir: Path) -> None:
     print(f"\n=== {label} ===")
     env = {
@@ -139,6 +156,7 @@ def run_backend(label: str, database_url: str, workdir: Path) -> None:
         ratio = catalogue["rps"] / ceiling["rps"]
         print(f"catalogue / ceiling: {ratio:.0%} (target >= 30 %)")
 
+        warm_up(base, products, makers)
         before = _inquiry_count(database_url)
         stats = _locust(base, env, workdir, label, products, makers, search_path)
         after_refs = _inquiry_references(database_url)
@@ -178,12 +196,16 @@ def _locust(base, env, workdir, label, products, makers, search_path) -> dict:
         "LOAD_MAKERS": ",".join(makers),
         "LOAD_SEARCH_PATH": search_path,
     }
+    started = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [BIN / "locust", "-f", "bench/locustfile.py", "--headless", "-u", str(USERS),
          "-r", str(USERS), "-t", f"{MIX_SECONDS}s", "--host", base, "--csv", str(prefix),
          "--only-summary", "--loglevel", "WARNING"],
         cwd=ROOT, env=locust_env, capture_output=True, check=False,
     )  # fmt: skip
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = used.ru_utime + used.ru_stime - started.ru_utime - started.ru_stime
+    print(f"Locust used {cpu:.1f} s of CPU during the mix ({2 * MIX_SECONDS} s on 2 cores)")
     stats = {}
     with open(f"{prefix}_stats.csv", newline="") as handle:
         for row in csv.DictReader(handle):

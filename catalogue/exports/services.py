@@ -40,6 +40,7 @@ from catalogue.supplies.models import (
     Manufacturer,
     Product,
 )
+from catalogue.supplies.pagecache import catalogue_version
 
 logger = logging.getLogger(__name__)
 
@@ -109,17 +110,71 @@ def _store(directory: Path, version: str, data: bytes, modified: datetime) -> Pa
     return target
 
 
-def _cached(kind: str, slug: str, version: str, render, download_name: str) -> StoredPdf:
+def _read_stored(kind: str, slug: str, version: str, download_name: str) -> StoredPdf | None:
     path = _cache_dir(kind, slug) / f"{version}.pdf"
     try:
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         data = path.read_bytes()
     except FileNotFoundError:  # not made yet, or replaced by another worker just now
+        return None
+    return StoredPdf(data, version, modified, download_name)
+
+
+def _cached(kind: str, slug: str, version: str, render, download_name: str) -> StoredPdf:
+    stored = _read_stored(kind, slug, version, download_name)
+    if stored is None:
         data = render()
         modified = utcnow()
-        _store(path.parent, version, data, modified)
+        _store(_cache_dir(kind, slug), version, data, modified)
         logger.info("Rendered %s for %s (version %s)", kind, slug, version)
-    return StoredPdf(data, version, modified, download_name)
+        stored = StoredPdf(data, version, modified, download_name)
+    return stored
+
+
+class _KnownVersions:
+    """Content versions already worked out, each with the catalogue version it was found at.
+
+    While the catalogue version is unchanged, no row a PDF shows has changed (every such row
+    bumps it), so the stored file is served without loading and hashing the rows again.
+    """
+
+    LIMIT = 2000  # (kind, slug, address) triples; forgotten all at once beyond this
+
+    def __init__(self):
+        self.versions: dict[tuple[str, str, str], tuple[int, str]] = {}
+
+    def lookup(self, key: tuple[str, str, str]) -> str | None:
+        known = self.versions.get(key)
+        return known[1] if known and known[0] == catalogue_version() else None
+
+    def remember(self, key: tuple[str, str, str], at_catalogue: int, version: str) -> None:
+        if len(self.versions) >= self.LIMIT:
+            self.versions.clear()
+        self.versions[key] = (at_catalogue, version)
+
+
+_known_versions = _KnownVersions()
+
+
+def _pdf_for(kind: str, slug: str, url: str, download_name: str, load, rows_of, html_of):
+    """The stored PDF for this entry and address, rendered first if its content changed.
+
+    `load` gives the entry (None: not public, so no PDF), `rows_of` the rows the PDF shows and
+    `html_of` its HTML.
+    """
+    key = (kind, slug, url)
+    known = _known_versions.lookup(key)
+    if known is not None:
+        stored = _read_stored(kind, slug, known, download_name)
+        if stored is not None:
+            return stored
+    at_catalogue = catalogue_version()  # read before the rows: a later change gives a newer one
+    entry = load()
+    if entry is None:
+        return None
+    version = content_version(*rows_of(entry), extra=(url,))
+    _known_versions.remember(key, at_catalogue, version)
+    return _cached(kind, slug, version, lambda: pdf.html_to_pdf(html_of(entry)).data, download_name)
 
 
 def qr_svg(url: str) -> Markup:
@@ -139,15 +194,16 @@ def spec_sheet_html(product: Product, product_url: str) -> str:
     )
 
 
-def spec_sheet(product: Product, product_url: str) -> StoredPdf:
-    """The product's spec sheet, rendered only when its content has changed."""
-    version = content_version(*_product_rows(product), extra=(product_url,))
-    return _cached(
+def spec_sheet(slug: str, product_url: str) -> StoredPdf | None:
+    """The published product's spec sheet (None if there is none), rendered after a change."""
+    return _pdf_for(
         "spec-sheets",
-        product.slug,
-        version,
-        lambda: pdf.html_to_pdf(spec_sheet_html(product, product_url)).data,
-        f"{product.slug}-spec-sheet.pdf",
+        slug,
+        product_url,
+        f"{slug}-spec-sheet.pdf",
+        load=lambda: supplies.get_published_product(slug),
+        rows_of=_product_rows,
+        html_of=lambda product: spec_sheet_html(product, product_url),
     )
 
 
@@ -164,23 +220,30 @@ def manufacturer_profile_html(
     )
 
 
-def manufacturer_profile(manufacturer: Manufacturer, manufacturer_url: str) -> StoredPdf:
-    """The company profile with a row per published product, rendered only after a change."""
-    products = supplies.published_products_of(manufacturer)
-    rows = [manufacturer]
-    for product in products:
-        rows += [product, product.category, *product.approvals, *product.specimens]
-    version = content_version(*rows, extra=(manufacturer_url,))
-    return _cached(
+def manufacturer_profile(slug: str, manufacturer_url: str) -> StoredPdf | None:
+    """The company profile with a row per published product (None: no such company)."""
+
+    def load():
+        manufacturer = supplies.get_manufacturer(slug)
+        if manufacturer is None:
+            return None
+        return manufacturer, supplies.published_products_of(manufacturer)
+
+    def rows_of(entry):
+        manufacturer, products = entry
+        rows = [manufacturer]
+        for product in products:
+            rows += [product, product.category, *product.approvals, *product.specimens]
+        return rows
+
+    return _pdf_for(
         "profiles",
-        manufacturer.slug,
-        version,
-        lambda: (
-            pdf.html_to_pdf(
-                manufacturer_profile_html(manufacturer, products, manufacturer_url)
-            ).data
-        ),
-        f"{manufacturer.slug}-company-profile.pdf",
+        slug,
+        manufacturer_url,
+        f"{slug}-company-profile.pdf",
+        load=load,
+        rows_of=rows_of,
+        html_of=lambda entry: manufacturer_profile_html(*entry, manufacturer_url),
     )
 
 

@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, current_app, request, url_for
 
 from catalogue.exports import services
-from catalogue.supplies import services as supplies
 
 bp = Blueprint("exports", __name__)
 
@@ -20,17 +19,17 @@ def _send(stored: services.StoredPdf):
 
 @bp.get("/supplies/products/<slug>/spec-sheet.pdf")
 def spec_sheet(slug):
-    product = supplies.get_published_product(slug)
-    if product is None:
-        abort(404, description="We could not find that product.")
     product_url = url_for("supplies.product_detail", slug=slug, _external=True)
-    return _send(services.spec_sheet(product, product_url))
+    stored = services.spec_sheet(slug, product_url)
+    if stored is None:
+        abort(404, description="We could not find that product.")
+    return _send(stored)
 
 
 @bp.get("/supplies/manufacturers/<slug>/profile.pdf")
 def manufacturer_profile(slug):
-    manufacturer = supplies.get_manufacturer(slug)
-    if manufacturer is None:
-        abort(404, description="We could not find that manufacturer.")
     manufacturer_url = url_for("supplies.manufacturer_detail", slug=slug, _external=True)
-    return _send(services.manufacturer_profile(manufacturer, manufacturer_url))
+    stored = services.manufacturer_profile(slug, manufacturer_url)
+    if stored is None:
+        abort(404, description="We could not find that manufacturer.")
+    return _send(stored)

@@ -17,6 +17,7 @@ from flask_login import current_user
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
 from catalogue.inquiries import forms, services
+from catalogue.supplies import pagecache
 from catalogue.supplies.documents import document_path
 
 bp = Blueprint("inquiries", __name__, url_prefix="/inquiry")
@@ -70,6 +71,7 @@ def _inquiry_limit() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @limiter.limit(_inquiry_limit, methods=["POST"])
+@pagecache.cached_page()  # the empty form, for anonymous visitors (never a POST)
 def inquiry_new():
     form = forms.InquiryForm()
     if request.method == "GET":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import json
 import logging
@@ -366,6 +367,7 @@ class _MarkFormatter(highlight.Formatter):
 
 _FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=60)
 _FORMATTER = _MarkFormatter()
+_SCORER = highlight.BasicFragmentScorer()
 _SNIPPET_ANALYZER = text_analyzer()
 
 
@@ -380,12 +382,31 @@ def _matched_words(q, searcher) -> set[str]:
     return set()
 
 
+@functools.lru_cache(maxsize=2048)
+def _analysed(body: str) -> tuple[tuple[str, int, int], ...]:
+    """The body's words as a query would read them, with their places in the body.
+
+    Analysing is most of a snippet's cost, and the same bodies come back with every search for
+    a popular word, so it is done once per body (per process, for the most recent bodies).
+    """
+    tokens = _SNIPPET_ANALYZER(body, chars=True, mode="query", removestops=False)
+    return tuple((t.text, t.startchar, t.endchar) for t in tokens)
+
+
+def _marked_tokens(body: str, words: set[str]) -> Iterator[Token]:
+    token = Token(chars=True)  # one token, reused, as Whoosh's own tokenizers do
+    for text, start, end in _analysed(body):
+        token.text, token.startchar, token.endchar = text, start, end
+        token.matched = text in words
+        yield token
+
+
 def _snippet(body: str, words: set[str]) -> Markup:
     """Up to two passages of the body around the matched words, the words in <mark>."""
     with contextlib.suppress(Exception):  # a snippet is a nicety, never an error
-        html = highlight.highlight(
-            body[:SNIPPET_SOURCE_CHARS], words, _SNIPPET_ANALYZER, _FRAGMENTER, _FORMATTER, top=2
-        )
+        body = body[:SNIPPET_SOURCE_CHARS]
+        fragments = _FRAGMENTER.fragment_tokens(body, _marked_tokens(body, words))
+        html = _FORMATTER(body, highlight.top_fragments(fragments, 2, _SCORER, highlight.FIRST))
         # _MarkFormatter escapes every piece of text; only its <mark> tags remain.
         return Markup(html)  # noqa: S704 (every piece escaped above)  # nosec B704
     return Markup("")
@@ -421,11 +442,17 @@ def _parse_text(schema, text: str):
 
 @contextlib.contextmanager
 def _quiet_leaks():
-    """Whoosh leaves a file open when it fails to read a damaged index; close it quietly."""
+    """Whoosh leaves a file open when it fails to read a damaged index; close it quietly.
+
+    Yields a list: append to it on failure. Only then is garbage collected (a full collection
+    takes tens of milliseconds).
+    """
+    failures: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
-        yield
-        gc.collect()
+        yield failures
+        if failures:
+            gc.collect()
 
 
 class _Enough(Exception):
@@ -538,8 +565,7 @@ class SearchIndex:
         gen = self.generation_dir()
         if gen is None or self.read_state() is None:
             raise BrokenIndex("missing")
-        problem = None
-        with _quiet_leaks():
+        with _quiet_leaks() as failures:
             try:
                 ix = index.open_dir(str(gen))
                 with ix.searcher() as searcher:
@@ -549,9 +575,9 @@ class SearchIndex:
                     if count:
                         searcher.stored_fields(0)
             except Exception as exc:  # any failure to read means "rebuild it"
-                problem = f"{exc.__class__.__name__}: {exc}"
-        if problem:
-            raise BrokenIndex(problem)
+                failures.append(f"{exc.__class__.__name__}: {exc}")
+        if failures:
+            raise BrokenIndex(failures[0])
         return count
 
     def counts_by_type(self) -> dict[str, int]:
@@ -649,18 +675,25 @@ class SearchIndex:
         gen = self.generation_dir()
         if gen is None:
             raise BrokenIndex("missing")
-        problem = None
-        with _quiet_leaks():
+        with _quiet_leaks() as failures:
             try:
                 self._open_searcher(local, cached, gen)
             except Exception as exc:
-                problem = f"{exc.__class__.__name__}: {exc}"
-        if problem:
+                failures.append(f"{exc.__class__.__name__}: {exc}")
+        if failures:
             local.searcher = None
-            raise BrokenIndex(problem)
+            raise BrokenIndex(failures[0])
         local.checked = now
         local.writes = self._writes
         return local.searcher
+
+    def version(self) -> tuple[str, int]:
+        """What this thread's searcher reads: the generation and Whoosh's commit number in it.
+
+        Anything computed from the index stays right while this stays the same.
+        """
+        searcher = self.searcher()
+        return self._local.gen.name, searcher.reader().generation()
 
     def _open_searcher(self, local, cached, gen) -> None:
         if cached is not None and local.gen == gen and cached.up_to_date():

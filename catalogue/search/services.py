@@ -89,6 +89,14 @@ def result_url(doc_type: str, slug: str) -> str:
     return url_for(REGISTRY[doc_type].endpoint, slug=slug)
 
 
+def index_version():
+    """The search index's version, for the page cache; None while the index is unreadable."""
+    try:
+        return current_index().version()
+    except BrokenIndex:
+        return None
+
+
 def search_catalogue(
     q: str,
     filters: dict[str, list[str]],

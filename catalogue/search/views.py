@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from catalogue.lib.paging import page_arg
 from catalogue.search import services
 from catalogue.search.documents import REGISTRY
+from catalogue.supplies import pagecache
 from catalogue.supplies import services as supplies
 
 bp = Blueprint("search", __name__)
@@ -28,6 +29,7 @@ def read_query() -> tuple[str, bool]:
 
 
 @bp.get("/search")
+@pagecache.cached_page(variant=services.index_version)
 def search():
     q, shortened = read_query()
     filters = supplies.clean_filters(request.args)

@@ -11,22 +11,14 @@ from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
 
-CACHED_PAGES = {
-    "supplies.landing",
-    "supplies.product_list",
-    "supplies.product_detail",
-    "supplies.manufacturer_list",
-    "supplies.manufacturer_detail",
-    "supplies.compare",
-}
-
 
 @bp.record_once
 def _install_page_cache(state):
-    pagecache.install(state.app, CACHED_PAGES)
+    pagecache.install(state.app)
 
 
 @bp.get("/")
+@pagecache.cached_page()
 def landing():
     return render_template(
         "supplies/landing.html",
@@ -38,6 +30,7 @@ def landing():
 
 
 @bp.get("/products/")
+@pagecache.cached_page()
 def product_list():
     filters = services.clean_filters(request.args)
     q = request.args.get("q", "").strip()
@@ -65,6 +58,7 @@ def product_list():
 
 
 @bp.get("/products/<slug>")
+@pagecache.cached_page()
 def product_detail(slug):
     product = services.get_published_product(slug)
     if product is None:
@@ -78,6 +72,7 @@ def product_detail(slug):
 
 
 @bp.get("/manufacturers/")
+@pagecache.cached_page()
 def manufacturer_list():
     return render_template(
         "supplies/manufacturer_list.html", manufacturers=services.list_manufacturers()
@@ -85,6 +80,7 @@ def manufacturer_list():
 
 
 @bp.get("/manufacturers/<slug>")
+@pagecache.cached_page()
 def manufacturer_detail(slug):
     manufacturer = services.get_manufacturer(slug)
     if manufacturer is None:
@@ -99,6 +95,7 @@ def manufacturer_detail(slug):
 
 
 @bp.get("/compare")
+@pagecache.cached_page()
 def compare():
     # Accepts ?products=a,b and, from the list page's checkboxes, ?products=a&products=b.
     chosen = request.args.getlist("products")

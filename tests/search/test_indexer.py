@@ -204,3 +204,17 @@ def test_old_change_rows_are_pruned_and_a_stale_index_is_rebuilt(app, make_produ
     ix.write_state({**ix.read_state(), "applied_at": long_ago.isoformat()})
     sync_index()
     assert ix.generation_dir() != before
+
+
+def test_a_kept_search_page_is_served_only_while_the_index_is_unchanged(
+    client, make_product, sync_index, app
+):
+    product = make_product(name="Pellucid Saliva Kit")
+    sync_index()
+    assert "Pellucid Saliva Kit" in _titles(client, "pellucid")
+    assert client.get("/search?q=pellucid").headers.get("X-Page-Cache") == "hit"
+
+    # The index alone changes (the database's catalogue does not): the kept page is not used.
+    ix = get_index(app.config["SEARCH_INDEX_DIR"])
+    ix.apply([], [f"product:{product.id}"], ix.read_state())
+    assert "Pellucid Saliva Kit" not in _titles(client, "pellucid")

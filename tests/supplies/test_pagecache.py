@@ -86,3 +86,38 @@ def test_cached_pages_carry_each_visitors_own_working_csrf_token(csrf_app):
         added = visitor.post("/inquiry/basket/add", data={"product": "p", "csrf_token": token})
         assert added.status_code == 302
     assert tokens[0] != tokens[1]
+
+
+def test_the_inquiry_form_is_kept_too_and_each_visitor_can_send_it(csrf_app):
+    from datetime import date, timedelta
+
+    for n in range(2):
+        visitor = csrf_app.test_client()
+        response = visitor.get("/inquiry/new?product=p")
+        assert (response.headers.get("X-Page-Cache") == "hit") == (n == 1)
+        page = response.get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        sent = visitor.post(
+            "/inquiry/new",
+            data={"csrf_token": token, "lines-0-product": "p", "lines-0-quantity": "500",
+                  "lines-0-unit": "tests", "name": f"Officer {n}", "organisation": "City",
+                  "email": f"officer{n}@city.example", "country": "BR", "consent": "y",
+                  "required_by": (date.today() + timedelta(days=30)).isoformat()},
+        )  # fmt: skip
+        assert sent.status_code == 302 and sent.location.endswith("/inquiry/sent")
+
+
+def test_on_postgresql_the_version_is_read_again_after_its_connection_is_lost(client, world):
+    import sqlalchemy as sa
+
+    from catalogue.supplies.pagecache import _version_reader
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the separate version connection exists on PostgreSQL only")
+    url = f"/supplies/products/{world.product_a.slug}"
+    _get(client, url)
+    held = _version_reader.local.held[1].dbapi_connection
+    db.session.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": held.info.backend_pid})
+    db.session.commit()
+    assert _get(client, url).headers["X-Page-Cache"] == "hit"
+    assert _version_reader.local.held[1].dbapi_connection is not held
