@@ -17,6 +17,7 @@ import contextlib
 import functools
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -110,6 +111,8 @@ class _VersionReader:
         fairy = engine.raw_connection()
         fairy.detach()  # ours alone: closing it closes it, never hands it back to the pool
         fairy.dbapi_connection.autocommit = True
+        # Closed properly when its thread ends or the process exits, not left to the collector.
+        weakref.finalize(fairy, fairy.dbapi_connection.close)
         self.local.held = (engine, fairy)
         return fairy
 
