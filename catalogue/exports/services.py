@@ -143,9 +143,9 @@ class _KnownVersions:
     def __init__(self):
         self.versions: dict[tuple[str, str, str], tuple[int, str]] = {}
 
-    def lookup(self, key: tuple[str, str, str]) -> str | None:
+    def lookup(self, key: tuple[str, str, str], at_catalogue: int) -> str | None:
         known = self.versions.get(key)
-        return known[1] if known and known[0] == catalogue_version() else None
+        return known[1] if known and known[0] == at_catalogue else None
 
     def remember(self, key: tuple[str, str, str], at_catalogue: int, version: str) -> None:
         if len(self.versions) >= self.LIMIT:
@@ -163,12 +163,12 @@ def _pdf_for(kind: str, slug: str, url: str, download_name: str, load, rows_of, 
     `html_of` its HTML.
     """
     key = (kind, slug, url)
-    known = _known_versions.lookup(key)
+    at_catalogue = catalogue_version()  # read before the rows: a later change gives a newer one
+    known = _known_versions.lookup(key, at_catalogue)
     if known is not None:
         stored = _read_stored(kind, slug, known, download_name)
         if stored is not None:
             return stored
-    at_catalogue = catalogue_version()  # read before the rows: a later change gives a newer one
     entry = load()
     if entry is None:
         return None

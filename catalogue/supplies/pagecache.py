@@ -88,20 +88,20 @@ class _VersionReader:
         self.local = threading.local()
 
     def read(self, engine: sa.Engine) -> int:
-        for attempt in range(2):
-            try:
-                cursor = self._connection(engine).cursor()
-                try:
-                    cursor.execute(VERSION_SQL)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
-                return row[0] if row else 0
-            except engine.dialect.loaded_dbapi.Error:
-                self._drop()  # a restarted server, say: reconnect once
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._read(engine)
+        except engine.dialect.loaded_dbapi.Error:
+            self._drop()  # a restarted server, say: reconnect once
+            return self._read(engine)
+
+    def _read(self, engine: sa.Engine) -> int:
+        cursor = self._connection(engine).cursor()
+        try:
+            cursor.execute(VERSION_SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return row[0] if row else 0
 
     def _connection(self, engine: sa.Engine):
         held = getattr(self.local, "held", None)
