@@ -109,9 +109,8 @@ def inquiry_quote(inquiry_id):
             inquiries.quote(current_user, inquiry, values)
         except ServiceError as error:
             db.session.rollback()
+            # Upload errors name "file", which the form calls `attachment`.
             field = getattr(form, error.field or "", None) or form.attachment
-            if error.field == "file":
-                field = form.attachment
             field.errors = [*field.errors, error.message]
         else:
             db.session.commit()
