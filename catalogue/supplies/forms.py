@@ -223,6 +223,13 @@ class DocumentForm(FlaskForm):
     title = StringField("Title", validators=[Optional(), Length(max=200)])
     file = FileField("File (PDF, PNG or JPEG, at most 10 MB)")
 
+    def belong_to(self, form_id: str) -> "DocumentForm":
+        """Render the fields as members of <form id=form_id> (HTML form= attribute), so they can
+        sit outside that element and still be submitted with it."""
+        for field in self:
+            field.render_kw = {**(field.render_kw or {}), "form": form_id}
+        return self
+
 
 class ManufacturerForm(FlaskForm):
     name = StringField("Company name (English)", validators=[DataRequired(), Length(max=200)])

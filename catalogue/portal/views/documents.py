@@ -12,23 +12,40 @@ from catalogue.supplies.documents import delete_document, document_path, store_d
 from catalogue.supplies.forms import DocumentForm
 
 
-def upload_document(owner, target: str):
-    """Store the posted file for a product or the company (audited), then go back to target."""
-    form = DocumentForm()
+def store_posted_document(owner, form: DocumentForm) -> bool:
+    """Store the posted file for a product or the company (audited) and commit.
+
+    On failure nothing is stored and the message sits beside the field it concerns.
+    """
+    if not form.validate():
+        return False
     try:
-        if not form.validate():
-            raise ServiceError(None, "choose the kind of document and a file.")
         store_document(
             form.file.data, kind=form.kind.data, title=form.title.data, uploader=current_user,
             owner=owner,
         )  # fmt: skip
     except ServiceError as error:
         db.session.rollback()
-        flash(f"Document not uploaded: {error.message}", "error")
-        return redirect(target)
+        field = form.kind if error.field == "kind" else form.file
+        field.errors = [*field.errors, error.message]
+        return False
     record_change(current_user, owner, "documents", None, form.file.data.filename)
     db.session.commit()
-    flash("Document uploaded.", "success")
+    return True
+
+
+def upload_document(owner, target: str):
+    """Store the posted file (see store_posted_document), flash the outcome, go back to target."""
+    form = DocumentForm()
+    if store_posted_document(owner, form):
+        flash("Document uploaded.", "success")
+    else:
+        problems = [
+            field.errors[0] if field is form.file else f"{field.label.text}: {field.errors[0]}"
+            for field in form
+            if field.errors
+        ]
+        flash(f"Document not uploaded: {problems[0] if problems else 'check the form.'}", "error")
     return redirect(target)
 
 

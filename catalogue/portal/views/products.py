@@ -7,7 +7,7 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.portal.views.documents import upload_document
+from catalogue.portal.views.documents import store_posted_document, upload_document
 from catalogue.staff.services import history_of
 from catalogue.supplies import changes
 from catalogue.supplies.documents import store_document
@@ -19,13 +19,16 @@ from catalogue.supplies.forms import (
 )
 
 
-def _edit_page(product, form, status=200):
+def _edit_page(product, form, status=200, *, document_form=None, upload=None):
+    """The edit page; `upload` ("stored" or "failed") says a document upload just came with the
+    form's edits, which are shown again, unsaved."""
     return render_template(
         "portal/product_edit.html",
         product=product,
         form=form,
         performance_form=PerformanceForm(prefix="perf"),
-        document_form=DocumentForm(),
+        document_form=document_form or DocumentForm(formdata=None),
+        upload=upload,
     ), status
 
 
@@ -65,6 +68,9 @@ def product_edit(product_id):
         )
         db.session.commit()
         flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
+        if request.form.get("file") or request.files.get("file"):
+            # Save posts the form without the file; it needs the Upload button.
+            flash("The file you chose was not uploaded: press Upload under Documents.", "warning")
         return redirect(url_for("portal.product_edit", product_id=product.id))
     if not form.is_submitted():
         form.fill_from(product)
@@ -162,9 +168,17 @@ def approval_edit(approval_id):
 
 @bp.post("/products/<int:product_id>/documents")
 def product_document_upload(product_id):
+    """Upload a document. The edit page's Upload button belongs to the product form, so the
+    typed product values come along: the page is shown again with them, still unsaved."""
     product = services.own_product(current_user, product_id)
-    target = url_for("portal.product_edit", product_id=product.id, _anchor="documents")
-    return upload_document(product, target)
+    if "name" not in request.form:  # the document fields alone: nothing typed to keep
+        target = url_for("portal.product_edit", product_id=product.id, _anchor="documents")
+        return upload_document(product, target)
+    form = product_form()  # bound to the posted values, not validated: they are not saved here
+    document_form = DocumentForm()
+    if store_posted_document(product, document_form):
+        return _edit_page(product, form, upload="stored")
+    return _edit_page(product, form, 400, document_form=document_form, upload="failed")
 
 
 @bp.get("/products/<int:product_id>/history")
