@@ -46,6 +46,20 @@ class Config:
     REGISTER_RATE_LIMIT = "5 per minute;20 per hour"
     INQUIRY_RATE_LIMIT = "10 per hour;30 per day"
     PASSWORD_RESET_HOURS = 2
+    EMAIL_CONFIRMATION_DAYS = 7
+    # A maker's private link to answer an e-mailed inquiry without an account lasts this long
+    # after the latest e-mail that carries it.
+    MAKER_LINK_DAYS = int(os.environ.get("MAKER_LINK_DAYS", "30"))
+    # Inquiries without a first response after this many business days are flagged to staff
+    # (dashboard and a daily digest) and their maker is reminded once.
+    INQUIRY_ESCALATION_BUSINESS_DAYS = int(os.environ.get("INQUIRY_ESCALATION_BUSINESS_DAYS", "2"))
+    # Each app process runs those checks in a background thread every INQUIRY_JOBS_INTERVAL
+    # seconds unless this is "0" (then run `flask inquiries escalate` from cron).
+    INQUIRY_JOBS_THREAD = os.environ.get("INQUIRY_JOBS_THREAD", "1") == "1"
+    INQUIRY_JOBS_INTERVAL = int(os.environ.get("INQUIRY_JOBS_INTERVAL", "600"))
+    # Where the staff desk's mail goes (inquiries without a route, the digest); by default to
+    # every active staff account.
+    STAFF_DESK_EMAIL = os.environ.get("STAFF_DESK_EMAIL")
     INVITATION_DAYS = 7
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # uploads above 10 MB get a clear message, not a 413
 
@@ -86,6 +100,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     MAIL_DELIVERY_THREAD = False
+    INQUIRY_JOBS_THREAD = False
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
     SITE_URL = "http://localhost"
     # Export jobs run inside the request, so nothing is left running when a test ends.

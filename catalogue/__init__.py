@@ -159,8 +159,9 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_background_work(app: Flask) -> None:
-    """Start the outbox deliverer with the first request a process serves (never in CLI runs)."""
-    if not app.config.get("MAIL_DELIVERY_THREAD"):
+    """Start the outbox deliverer and the inquiry jobs with the first request a process serves
+    (never in CLI runs)."""
+    if not (app.config.get("MAIL_DELIVERY_THREAD") or app.config.get("INQUIRY_JOBS_THREAD")):
         return
     started = threading.Event()
     lock = threading.Lock()
@@ -171,9 +172,13 @@ def register_background_work(app: Flask) -> None:
             return
         with lock:
             if not started.is_set():
+                from catalogue.inquiries.tasks import start_jobs_thread
                 from catalogue.mail.delivery import start_delivery_thread
 
-                start_delivery_thread(app)
+                if app.config.get("MAIL_DELIVERY_THREAD"):
+                    start_delivery_thread(app)
+                if app.config.get("INQUIRY_JOBS_THREAD"):
+                    start_jobs_thread(app)
                 started.set()
 
 

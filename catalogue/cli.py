@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(mail)
+    app.cli.add_command(inquiries)
     app.cli.add_command(links)
     app.cli.add_command(exports)
     app.cli.add_command(search)
@@ -104,6 +105,25 @@ def deliver(once: bool) -> None:
         if once:
             return
         time.sleep(POLL_SECONDS)
+
+
+@click.group()
+def inquiries() -> None:
+    """Purchase inquiries."""
+
+
+@inquiries.command("escalate")
+def inquiries_escalate() -> None:
+    """Flag overdue inquiries, remind their makers once, send staff the day's digest (for cron;
+    app processes also run this in a background thread)."""
+    from catalogue.inquiries.tasks import escalate_overdue, send_daily_digest
+
+    counts = escalate_overdue()
+    digest = send_daily_digest()
+    click.echo(
+        f"escalated {counts['escalated']}, reminded {counts['reminded']}, "
+        f"digest {'queued' if digest else 'not needed or sent already today'}"
+    )
 
 
 @click.group()

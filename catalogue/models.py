@@ -5,10 +5,15 @@ from catalogue.content.models import Article, DailyFigure, NetworkLink, SectionV
 from catalogue.exports.models import ExportJob
 from catalogue.inquiries.models import (
     Inquiry,
+    InquiryEvent,
     InquiryLine,
     InquiryMessage,
+    JobRun,
     Quotation,
+    QuotationLine,
+    QuotationTier,
     ReferenceCounter,
+    ReferenceRate,
 )
 from catalogue.mail.models import OutboundEmail
 from catalogue.search.models import SearchChange
@@ -36,15 +41,20 @@ __all__ = [
     "Document",
     "ExportJob",
     "Inquiry",
+    "InquiryEvent",
     "InquiryLine",
     "InquiryMessage",
+    "JobRun",
     "Manufacturer",
     "NetworkLink",
     "PerformanceResult",
     "Product",
     "ProductSpecimen",
     "Quotation",
+    "QuotationLine",
+    "QuotationTier",
     "ReferenceCounter",
+    "ReferenceRate",
     "SearchChange",
     "SectionView",
     "SearchChange",

@@ -38,6 +38,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     country: Mapped[str | None] = mapped_column(sa.String(2))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Set when the owner opened the confirmation link: only then are earlier inquiries filed
+    # with this address attached to the account.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     manufacturer = relationship("Manufacturer", foreign_keys=[manufacturer_id])
 
@@ -64,7 +67,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-TOKEN_PURPOSES = ("password_reset", "invitation")
+TOKEN_PURPOSES = ("password_reset", "invitation", "email_confirmation")
 
 
 class AccountToken(db.Model):

@@ -29,12 +29,14 @@ __all__ = [
     "accept_invitation",
     "authenticate",
     "check_password_policy",
+    "confirm_email",
     "create_staff_user",
     "find_user_by_email",
     "invite_manufacturer_user",
     "register_officer",
     "request_password_reset",
     "reset_password",
+    "send_email_confirmation",
     "set_user_active",
     "staff_exists",
     "token_for",
@@ -102,11 +104,13 @@ def create_staff_user(email: str, password: str) -> User:
 
 
 def register_officer(email: str, password: str, **fields) -> User:
-    """A procurement officer's self-registration."""
+    """A procurement officer's self-registration; a link to confirm the address is e-mailed."""
     allowed = {"name", "organisation", "job_title", "city", "country"}
-    return _new_user(
+    user = _new_user(
         email, password, "officer", **{k: v for k, v in fields.items() if k in allowed}
     )
+    send_email_confirmation(user)
+    return user
 
 
 # --- Single-use link tokens ------------------------------------------------------------------
@@ -181,6 +185,58 @@ def reset_password(token: str, password: str) -> User:
     return record.user
 
 
+# --- E-mail confirmation -----------------------------------------------------------------------
+
+
+def send_email_confirmation(user: User) -> str:
+    """E-mail the officer a single-use link that confirms their address; returns the token.
+
+    Earlier links stay valid until they expire: each of them confirms the same address.
+    """
+    if user.role != "officer":
+        raise ServiceError(None, "Only buyer accounts confirm their address by a link.")
+    if user.email_confirmed_at is not None:
+        raise ServiceError(None, "Your address is confirmed already.")
+    days = current_app.config["EMAIL_CONFIRMATION_DAYS"]
+    # The address goes into the token too: a link confirms only the address it was sent to.
+    token = _issue_token(
+        "email_confirmation", timedelta(days=days), user_id=user.id, email=user.email
+    )
+    queue_email(
+        user.email,
+        "Confirm your e-mail address",
+        "email_confirmation",
+        user=user,
+        link=external_url("accounts.email_confirm", token=token),
+        days=days,
+    )
+    return token
+
+
+def confirm_email(token: str) -> tuple[User, int]:
+    """Use a confirmation link: the address is confirmed and the inquiries filed earlier with it
+    join the account. Returns the user and how many inquiries were attached."""
+    from catalogue.inquiries.buyer import attach_to_account
+
+    record = token_for("email_confirmation", token)
+    user = record.user if record is not None else None
+    if user is None or not user.active or record.email != user.email:
+        raise ServiceError(
+            None,
+            "This confirmation link is invalid, has expired or has been used already. "
+            "Sign in to see whether your address is confirmed or to ask for a new link.",
+        )
+    _use(record)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    attached = attach_to_account(user)
+    logger.info("User %s confirmed their address; %d inquiries attached", user.id, attached)
+    return user, attached
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
 def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
     """Staff invite someone to join as a user of one manufacturer; returns the token."""
     address = _normalised_email(email)
@@ -212,10 +268,16 @@ def accept_invitation(token: str, name: str, password: str) -> User:
         raise ServiceError(
             None, "This invitation is invalid or has expired. Ask staff for a new one."
         )
+    from catalogue.inquiries.desk import route_waiting_inquiries
+
     user = _new_user(
         record.email, password, "manufacturer", name=name, manufacturer_id=record.manufacturer_id
     )
     _use(record)
+    # The invitation reached this address, which proves it.
+    user.email_confirmed_at = utcnow()
+    # Inquiries that waited at the staff desk for this maker move into its portal inbox.
+    route_waiting_inquiries(record.manufacturer)
     return user
 
 

@@ -17,9 +17,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
-from catalogue.inquiries.forms import ReplyForm
-from catalogue.inquiries.services import inquiries_of, officer_inquiry, reply_as_officer
-from catalogue.inquiries.views import send_quotation_pdf
+from catalogue.inquiries import buyer
+from catalogue.inquiries import views as inquiry_views
+from catalogue.inquiries.forms import DecisionForm, ReplyForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -108,7 +108,11 @@ def register():
         else:
             db.session.commit()
             login_user(user)
-            flash("Welcome. Your account is ready.", "success")
+            flash(
+                f"Welcome. Your account is ready. We sent a link to {user.email}: open it to "
+                "confirm your address.",
+                "success",
+            )
             return redirect(_safe_next(url_for("accounts.account_home")))
     return _form_page("accounts/register.html", form)
 
@@ -167,38 +171,141 @@ def invitation_accept(token):
     return _form_page("accounts/invitation_accept.html", form, invitation=invitation)
 
 
+@bp.get("/confirm/<token>")
+def email_confirm(token):
+    """The link from the confirmation e-mail; it names its user, so signing in is not needed.
+
+    It changes state on GET (a link in an e-mail), so it is single use: a second visit is a 404.
+    """
+    try:
+        user, attached = services.confirm_email(token)
+    except ServiceError as error:
+        db.session.rollback()
+        abort(404, description=error.message)
+    db.session.commit()
+    if attached == 1:
+        news = " 1 earlier inquiry is now in your account."
+    elif attached:
+        news = f" {attached} earlier inquiries are now in your account."
+    else:
+        news = ""
+    flash(f"Your address {user.email} is confirmed.{news}", "success")
+    return redirect(url_for("accounts.account_home"))
+
+
+@bp.post("/confirm/resend")
+@limiter.limit(_register_limit)
+@login_required
+def email_confirm_resend():
+    try:
+        services.send_email_confirmation(current_user)
+    except ServiceError as error:
+        flash(error.message, "info")
+    else:
+        db.session.commit()
+        flash(f"We sent a new link to {current_user.email}.", "success")
+    return redirect(url_for("accounts.account_home"))
+
+
 @bp.get("/")
 @login_required
 def account_home():
-    return render_template("accounts/account_home.html", inquiries=inquiries_of(current_user))
+    return render_template("accounts/account_home.html", inquiries=buyer.inquiries_of(current_user))
 
 
-@bp.route("/inquiries/<int:inquiry_id>", methods=["GET", "POST"])
-@login_required
-def inquiry_detail(inquiry_id):
-    """A signed-in officer's own inquiry: the same thread as the tracking page."""
-    inquiry = officer_inquiry(current_user, inquiry_id)
+def _own_inquiry(inquiry_id: int):
+    inquiry = buyer.officer_inquiry(current_user, inquiry_id)
     if inquiry is None:
         abort(404)
-    form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            reply_as_officer(inquiry, form.body.data, form.revised_quotation.data, current_user)
-        except ServiceError as error:
-            form.body.errors = [*form.body.errors, error.message]
-        else:
-            db.session.commit()
-            flash("Your message is sent to the manufacturer.", "success")
-            return redirect(url_for("accounts.inquiry_detail", inquiry_id=inquiry.id))
-    return render_template("accounts/inquiry_detail.html", inquiry=inquiry, reply_form=form), (
-        400 if form.errors else 200
+    return inquiry
+
+
+def _inquiry_urls(inquiry) -> dict:
+    return {
+        "reply_action": url_for("accounts.inquiry_reply", inquiry_id=inquiry.id),
+        "decision_action": url_for("accounts.inquiry_decision", inquiry_id=inquiry.id),
+        "withdraw_action": url_for("accounts.inquiry_withdraw", inquiry_id=inquiry.id),
+        "compare_url": url_for("accounts.inquiry_compare", inquiry_id=inquiry.id)
+        if buyer.has_quotations_to_compare(inquiry)
+        else None,
+        "quotation_url": lambda q: url_for(
+            "accounts.inquiry_quotation_pdf", inquiry_id=inquiry.id, quotation_id=q.id
+        ),
+    }
+
+
+def _inquiry_page(inquiry, **forms_and_status):
+    return inquiry_views.officer_page(
+        inquiry, "accounts/inquiry_detail.html", _inquiry_urls(inquiry), **forms_and_status
     )
+
+
+@bp.get("/inquiries/<int:inquiry_id>")
+@login_required
+def inquiry_detail(inquiry_id):
+    """A signed-in officer's own inquiry: the same page as the tracking link."""
+    return _inquiry_page(_own_inquiry(inquiry_id))
+
+
+@bp.post("/inquiries/<int:inquiry_id>/reply")
+@login_required
+def inquiry_reply(inquiry_id):
+    inquiry = _own_inquiry(inquiry_id)
+    form = ReplyForm()
+    if inquiry_views.handle_officer_reply(inquiry, form, current_user):
+        return redirect(url_for("accounts.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread"))
+    return _inquiry_page(inquiry, reply_form=form, status=400)
+
+
+@bp.post("/inquiries/<int:inquiry_id>/decision")
+@login_required
+def inquiry_decision(inquiry_id):
+    inquiry = _own_inquiry(inquiry_id)
+    form = DecisionForm()
+    if inquiry_views.handle_decision(inquiry, form, current_user):
+        return redirect(
+            url_for("accounts.inquiry_detail", inquiry_id=inquiry.id, _anchor="decision")
+        )
+    return _inquiry_page(inquiry, decision_form=form, status=409)
+
+
+@bp.post("/inquiries/<int:inquiry_id>/withdraw")
+@login_required
+def inquiry_withdraw(inquiry_id):
+    inquiry = _own_inquiry(inquiry_id)
+    inquiry_views.handle_withdraw(inquiry, current_user)
+    return redirect(url_for("accounts.inquiry_detail", inquiry_id=inquiry.id))
+
+
+@bp.get("/inquiries/<int:inquiry_id>/compare")
+@login_required
+def inquiry_compare(inquiry_id):
+    inquiry = _own_inquiry(inquiry_id)
+    currency = {"currency": request.args["currency"]} if request.args.get("currency") else {}
+    return inquiry_views.comparison_response(
+        inquiry,
+        "html",
+        {
+            "csv_url": url_for("accounts.inquiry_compare_csv", inquiry_id=inquiry.id, **currency),
+            "pdf_url": url_for("accounts.inquiry_compare_pdf", inquiry_id=inquiry.id, **currency),
+            "back_url": url_for("accounts.inquiry_detail", inquiry_id=inquiry.id),
+        },
+    )
+
+
+@bp.get("/inquiries/<int:inquiry_id>/compare.csv")
+@login_required
+def inquiry_compare_csv(inquiry_id):
+    return inquiry_views.comparison_response(_own_inquiry(inquiry_id), "csv")
+
+
+@bp.get("/inquiries/<int:inquiry_id>/compare.pdf")
+@login_required
+def inquiry_compare_pdf(inquiry_id):
+    return inquiry_views.comparison_response(_own_inquiry(inquiry_id), "pdf")
 
 
 @bp.get("/inquiries/<int:inquiry_id>/quotations/<int:quotation_id>.pdf")
 @login_required
 def inquiry_quotation_pdf(inquiry_id, quotation_id):
-    inquiry = officer_inquiry(current_user, inquiry_id)
-    if inquiry is None:
-        abort(404)
-    return send_quotation_pdf(inquiry, quotation_id)
+    return inquiry_views.send_quotation_pdf(_own_inquiry(inquiry_id), quotation_id)

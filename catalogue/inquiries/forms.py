@@ -27,12 +27,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from catalogue.inquiries.models import CLOSED_REASONS, INCOTERMS, ORDER_UNITS
-from catalogue.inquiries.services import MAX_MESSAGE, MAX_QUANTITY
+from catalogue.inquiries.desk import OFFLINE_CHANNELS, OFFLINE_OUTCOMES
+from catalogue.inquiries.models import CLOSED_REASONS, INCOTERMS, ORDER_UNITS, QUOTE_UNITS
+from catalogue.inquiries.quotations import LineOffer, Offer
+from catalogue.inquiries.services import CLOSE_REASONS_BY_SIDE, MAX_MESSAGE, MAX_QUANTITY
 from catalogue.lib.countries import country_choices
 from catalogue.lib.dates import utcnow
-
-CURRENCIES = ("USD", "EUR", "KRW", "JPY", "GBP", "CNY", "AUD", "CAD", "CHF", "SGD")
+from catalogue.lib.money import currency_choices
 
 
 class LineForm(Form):
@@ -110,38 +111,171 @@ class ReplyForm(FlaskForm):
     revised_quotation = BooleanField("Ask for a revised quotation")
 
 
-class QuotationForm(FlaskForm):
-    unit_price = DecimalField(
-        "Unit price", places=None, validators=[InputRequired(), NumberRange(min=0.0001, max=10**9)]
+class TierForm(Form):
+    min_quantity = IntegerField(
+        "From quantity", validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
     )
-    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES])
-    price_per_test = DecimalField(
-        "Price per test", places=None, validators=[Optional(), NumberRange(min=0, max=10**9)]
+    unit_price = DecimalField("Price per unit", places=None, validators=[Optional()])
+
+
+class QuotationLineForm(Form):
+    unit = SelectField("Price per", choices=list(QUOTE_UNITS.items()), default="kit")
+    pack_size = IntegerField(
+        "Tests per unit",
+        validators=[Optional(), NumberRange(1, 1_000_000)],
+        description="Leave empty if the price is per test.",
+    )
+    unit_price = DecimalField(
+        "Price per unit", places=None, validators=[InputRequired(message="Give a price.")]
     )
     moq = IntegerField(
-        "Minimum order quantity", validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
+        "Minimum order (in units)", validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
     )
-    lead_time = StringField("Lead time", validators=[Optional(), Length(max=80)])
-    valid_until = DateField("Valid until", validators=[DataRequired()])
+    lead_time_days = IntegerField("Lead time (days)", validators=[Optional(), NumberRange(0, 730)])
+    shelf_life_months = IntegerField(
+        "Shelf life at delivery (months)", validators=[Optional(), NumberRange(1, 120)]
+    )
+    tiers = FieldList(FormField(TierForm), min_entries=3, max_entries=3)
+
+    def offer(self) -> LineOffer:
+        tiers = [
+            (t.min_quantity.data, t.unit_price.data)
+            for t in self.tiers
+            if t.min_quantity.data is not None or t.unit_price.data is not None
+        ]
+        return LineOffer(
+            unit=self.unit.data,
+            unit_price=self.unit_price.data,
+            pack_size=self.pack_size.data,
+            moq=self.moq.data,
+            lead_time_days=self.lead_time_days.data,
+            shelf_life_months=self.shelf_life_months.data,
+            tiers=tiers,
+        )
+
+
+class QuotationForm(FlaskForm):
+    """A quotation for every line of an inquiry: build it with quotation_form(inquiry)."""
+
+    lines = FieldList(FormField(QuotationLineForm), min_entries=0, max_entries=20)
+    currency = SelectField("Currency (ISO 4217)", default="USD")
     incoterm = SelectField(
-        "Incoterm", choices=[("", "—")] + list(INCOTERMS.items()), validators=[Optional()]
+        "Incoterm 2020", choices=[("", "—")] + list(INCOTERMS.items()), validators=[Optional()]
+    )
+    incoterm_place = StringField(
+        "Named place (e.g. Incheon Airport)", validators=[Optional(), Length(max=120)]
+    )
+    valid_until = DateField("Valid until", validators=[InputRequired(message="Give a date.")])
+    payment_terms = StringField(
+        "Payment terms (e.g. 30 % advance, 70 % before shipment)",
+        validators=[Optional(), Length(max=200)],
     )
     note = TextAreaField("Note to the buyer", validators=[Optional(), Length(max=MAX_MESSAGE)])
     attachment = FileField("Quotation PDF (optional, at most 10 MB)")
 
-    def values(self) -> dict:
-        return {
-            "unit_price": self.unit_price.data,
-            "currency": self.currency.data,
-            "price_per_test": self.price_per_test.data,
-            "moq": self.moq.data,
-            "lead_time": (self.lead_time.data or "").strip() or None,
-            "valid_until": self.valid_until.data,
-            "incoterm": self.incoterm.data or None,
-            "note": (self.note.data or "").strip() or None,
-        }
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = currency_choices()
+
+    def offer(self, document_id: int | None = None) -> Offer:
+        return Offer(
+            currency=self.currency.data,
+            valid_until=self.valid_until.data,
+            lines=[entry.form.offer() for entry in self.lines],
+            incoterm=self.incoterm.data or None,
+            incoterm_place=self.incoterm_place.data,
+            payment_terms=self.payment_terms.data,
+            note=self.note.data,
+            document_id=document_id,
+        )
+
+    def attach_error(self, path: str | None, message: str) -> None:
+        """Put a service's error beside its field: "currency", "lines-0-unit_price", …"""
+        target = None
+        if path and path.startswith("lines-"):
+            _, number, name = path.split("-", 2)
+            entries = self.lines.entries
+            if number.isdigit() and int(number) < len(entries):
+                line = entries[int(number)].form
+                target = (
+                    line.tiers.entries[0].form.min_quantity
+                    if name == "tiers"
+                    else (getattr(line, name, None))
+                )
+        elif path:
+            target = getattr(self, path, None)
+        if target is None:
+            self.form_errors.append(message)
+        else:
+            target.errors = [*target.errors, message]
+
+
+def quotation_form(inquiry, **kwargs) -> QuotationForm:
+    """A quotation form with one line per product of the inquiry (kept from a POST)."""
+    form = QuotationForm(prefix="q", **kwargs)
+    while len(form.lines.entries) < len(inquiry.lines):
+        form.lines.append_entry()
+    del form.lines.entries[len(inquiry.lines) :]
+    return form
+
+
+class DecisionForm(FlaskForm):
+    """The buyer's decision on a quotation."""
+
+    quotation_id = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(
+        "Why do you decline? (the manufacturer sees this)",
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class CloseForm(FlaskForm):
-    reason = SelectField("Reason", choices=[("", "Choose…")] + list(CLOSED_REASONS.items()),
-                         validators=[DataRequired()])  # fmt: skip
+    reason = SelectField("Reason", validators=[DataRequired(message="Choose a reason.")])
+
+    def __init__(self, side: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = CLOSE_REASONS_BY_SIDE[side]
+        self.reason.choices = [("", "Choose…")] + [(r, CLOSED_REASONS[r]) for r in allowed]
+
+
+class ForwardToContactForm(FlaskForm):
+    email = EmailField(
+        "Manufacturer's e-mail address", validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    source = StringField(
+        "Where the address comes from (e.g. the maker's website contact page, a phone call)",
+        validators=[DataRequired(), Length(max=300)],
+    )
+
+
+class ForwardByEmailForm(FlaskForm):
+    email = EmailField("Send to", validators=[DataRequired(), Email(), Length(max=254)])
+    note = TextAreaField("Note to the recipient", validators=[Optional(), Length(max=MAX_MESSAGE)])
+
+
+class OfflineContactForm(FlaskForm):
+    channel = SelectField(
+        "How",
+        choices=[("", "Choose…")] + list(OFFLINE_CHANNELS.items()),
+        validators=[DataRequired(message="Choose how.")],
+    )
+    outcome = SelectField(
+        "Outcome",
+        choices=[("", "Choose…")] + list(OFFLINE_OUTCOMES.items()),
+        validators=[DataRequired(message="Choose the outcome.")],
+    )
+    note = TextAreaField("Note (staff only)", validators=[Optional(), Length(max=MAX_MESSAGE)])
+
+
+class ReferenceRateForm(FlaskForm):
+    base = SelectField("1 unit of", default="USD")
+    quote = SelectField("equals, in", default="KRW")
+    rate = DecimalField("Rate", places=None, validators=[InputRequired(), NumberRange(min=0)])
+    as_of = DateField("Rate of the day", validators=[InputRequired()])
+    source = StringField(
+        "Source (e.g. Bank of Korea reference rate)", validators=[DataRequired(), Length(max=300)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base.choices = self.quote.choices = currency_choices()

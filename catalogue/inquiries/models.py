@@ -1,7 +1,12 @@
-"""Purchase inquiries: one per manufacturer, grouped by the basket they came from."""
+"""Purchase inquiries: one per manufacturer, grouped by the basket they came from.
+
+An inquiry's route (how it reached the maker) is decided when it is filed and shown as it is;
+its quotations are structured, versioned and priced line by line in Decimal.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,9 +15,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
+from catalogue.lib.money import quantize
 from catalogue.lib.timestamps import TimestampMixin
 
-INQUIRY_STATES = ("new", "read", "answered", "quoted", "closed")
+INQUIRY_STATES = ("new", "routed", "read", "quoted", "accepted", "declined", "closed")
+# The same states in plain words, for buyers, makers and staff alike.
+STATE_LABELS = {
+    "new": "Waiting to be forwarded",
+    "routed": "With the manufacturer, not opened yet",
+    "read": "Opened by the manufacturer",
+    "quoted": "Quotation received",
+    "accepted": "Quotation accepted",
+    "declined": "Quotation declined",
+    "closed": "Closed",
+}
+# How an inquiry reaches its manufacturer.
+ROUTES = ("portal", "email", "staff_desk", "offline")
 # Incoterms 2020.
 INCOTERMS = {
     "EXW": "EXW — Ex Works",
@@ -28,12 +46,42 @@ INCOTERMS = {
     "CIF": "CIF — Cost, Insurance and Freight",
 }
 ORDER_UNITS = ("tests", "kits", "boxes", "units", "instruments")
+# What a price can be quoted per; "test" needs no pack size.
+QUOTE_UNITS = {
+    "test": "test",
+    "kit": "kit",
+    "box": "box",
+    "pack": "pack",
+    "unit": "unit",
+    "instrument": "instrument",
+}
+# An order unit and the quote unit of the same thing.
+SAME_UNIT = {
+    "tests": "test",
+    "kits": "kit",
+    "boxes": "box",
+    "units": "unit",
+    "instruments": "instrument",
+}
 CLOSED_REASONS = {
-    "ordered": "Order placed",
-    "declined_by_buyer": "Buyer decided not to order",
-    "declined_by_maker": "Manufacturer cannot supply",
-    "no_reply": "No reply",
-    "other": "Other",
+    "won": "Order placed",
+    "lost": "No order",
+    "withdrawn": "Withdrawn by the buyer",
+    "no_response": "No response from the manufacturer",
+}
+QUOTATION_STATES = {
+    "current": "Open for the buyer's decision",
+    "superseded": "Superseded by a later version",
+    "accepted": "Accepted by the buyer",
+    "declined": "Declined by the buyer",
+}
+UNIT_PLURALS = {
+    "test": "tests",
+    "kit": "kits",
+    "box": "boxes",
+    "pack": "packs",
+    "unit": "units",
+    "instrument": "instruments",
 }
 
 
@@ -57,7 +105,7 @@ class Inquiry(TimestampMixin, db.Model):
     contact_name: Mapped[str] = mapped_column(sa.String(120))
     organisation: Mapped[str] = mapped_column(sa.String(200))
     job_title: Mapped[str | None] = mapped_column(sa.String(120))
-    email: Mapped[str] = mapped_column(sa.String(254))
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
     phone: Mapped[str | None] = mapped_column(sa.String(50))
     city: Mapped[str | None] = mapped_column(sa.String(100))
     country: Mapped[str] = mapped_column(sa.String(2))
@@ -67,14 +115,30 @@ class Inquiry(TimestampMixin, db.Model):
     message: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(20), default="new", index=True)
     closed_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    # The officer's private link: derived from this nonce with the secret key; only its hash is
+    # kept for look-ups, so later e-mails can carry the link and a leaked table opens nothing.
+    tracking_nonce: Mapped[str | None] = mapped_column(sa.String(32))
     tracking_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    manufacturer_notified: Mapped[bool] = mapped_column(default=True)
+    route: Mapped[str] = mapped_column(sa.String(20), default="staff_desk", index=True)
+    route_address: Mapped[str | None] = mapped_column(sa.String(254))
+    routed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The notice that carried it (route "email"): whether it was sent is read from there.
+    route_email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbound_emails.id"))
+    forwarded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The maker's link for answering without an account (route "email"), derived like the
+    # officer's; a new nonce revokes the old link, and it expires.
+    maker_token_nonce: Mapped[str | None] = mapped_column(sa.String(32))
+    maker_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    maker_token_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     first_response_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     manufacturer = relationship("Manufacturer")
-    officer = relationship("User")
+    officer = relationship("User", foreign_keys=[officer_id])
+    forwarded_by = relationship("User", foreign_keys=[forwarded_by_id])
     lines: Mapped[list[InquiryLine]] = relationship(
         back_populates="inquiry", cascade="all, delete-orphan", order_by="InquiryLine.id"
     )
@@ -82,7 +146,10 @@ class Inquiry(TimestampMixin, db.Model):
         back_populates="inquiry", cascade="all, delete-orphan", order_by="InquiryMessage.id"
     )
     quotations: Mapped[list[Quotation]] = relationship(
-        back_populates="inquiry", cascade="all, delete-orphan", order_by="Quotation.id"
+        back_populates="inquiry", cascade="all, delete-orphan", order_by="Quotation.version"
+    )
+    events: Mapped[list[InquiryEvent]] = relationship(
+        back_populates="inquiry", cascade="all, delete-orphan", order_by="InquiryEvent.id"
     )
 
     @property
@@ -92,6 +159,27 @@ class Inquiry(TimestampMixin, db.Model):
     @property
     def closed_reason_label(self) -> str | None:
         return CLOSED_REASONS.get(self.closed_reason) if self.closed_reason else None
+
+    @property
+    def status_label(self) -> str:
+        label = STATE_LABELS.get(self.status, self.status)
+        if self.status == "closed" and self.closed_reason:
+            label += f" — {self.closed_reason_label}"
+        return label
+
+    @property
+    def current_quotation(self) -> Quotation | None:
+        """The quotation the buyer can act on: the latest that is not superseded."""
+        live = [q for q in self.quotations if q.status != "superseded"]
+        return live[-1] if live else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    @property
+    def needs_route(self) -> bool:
+        return self.route == "staff_desk" and self.status != "closed"
 
 
 class InquiryLine(db.Model):
@@ -125,22 +213,197 @@ class InquiryMessage(db.Model):
     quotation = relationship("Quotation", foreign_keys=[quotation_id])
 
 
-class Quotation(db.Model):
-    __tablename__ = "quotations"
+class InquiryEvent(db.Model):
+    """One step of an inquiry's timeline, written in plain words when it happens."""
+
+    __tablename__ = "inquiry_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inquiry_id: Mapped[int] = mapped_column(sa.ForeignKey("inquiries.id"), index=True)
-    unit_price: Mapped[Decimal] = mapped_column(sa.Numeric(14, 4))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    actor_kind: Mapped[str] = mapped_column(
+        sa.String(20)
+    )  # officer | manufacturer | staff | system
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    summary: Mapped[str] = mapped_column(sa.String(1000))
+    # False for staff-only notes (the details of a phone call); the buyer sees the rest.
+    public: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    inquiry: Mapped[Inquiry] = relationship(back_populates="events")
+    actor = relationship("User")
+
+
+class Quotation(db.Model):
+    """One version of a maker's offer for an inquiry; a new version supersedes the last."""
+
+    __tablename__ = "quotations"
+    __table_args__ = (sa.UniqueConstraint("inquiry_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(sa.ForeignKey("inquiries.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(sa.String(20), default="current")
     currency: Mapped[str] = mapped_column(sa.String(3))
-    price_per_test: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
-    moq: Mapped[int | None]
-    lead_time: Mapped[str | None] = mapped_column(sa.String(80))
-    valid_until: Mapped[date] = mapped_column(sa.Date)
     incoterm: Mapped[str | None] = mapped_column(sa.String(3))
+    incoterm_place: Mapped[str | None] = mapped_column(sa.String(120))
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+    payment_terms: Mapped[str | None] = mapped_column(sa.String(200))
     note: Mapped[str | None] = mapped_column(sa.Text)
     document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_via: Mapped[str] = mapped_column(sa.String(20), default="portal")  # portal | link
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="quotations")
     document = relationship("Document")
+    lines: Mapped[list[QuotationLine]] = relationship(
+        back_populates="quotation", cascade="all, delete-orphan", order_by="QuotationLine.id"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}"
+
+    @property
+    def status_label(self) -> str:
+        return QUOTATION_STATES.get(self.status, self.status)
+
+    @property
+    def incoterm_text(self) -> str | None:
+        if not self.incoterm:
+            return None
+        return f"{self.incoterm} {self.incoterm_place}" if self.incoterm_place else self.incoterm
+
+    @property
+    def total(self) -> Decimal | None:
+        """The whole quotation for the quantities asked; None when a line cannot be priced."""
+        totals = [line.total for line in self.lines]
+        if not totals or any(t is None for t in totals):
+            return None
+        return quantize(sum(totals, Decimal(0)), self.currency)
+
+    def is_expired(self, today: date | None = None) -> bool:
+        return self.valid_until < (today or utcnow().date())
+
+
+class QuotationLine(db.Model):
+    """The price of one inquired product: per unit, with price breaks from larger quantities."""
+
+    __tablename__ = "quotation_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quotation_id: Mapped[int] = mapped_column(sa.ForeignKey("quotations.id"), index=True)
+    inquiry_line_id: Mapped[int] = mapped_column(sa.ForeignKey("inquiry_lines.id"))
+    unit: Mapped[str] = mapped_column(sa.String(20))  # a QUOTE_UNITS key
+    pack_size: Mapped[int | None]  # tests per unit; None when unknown (always 1 for "test")
+    unit_price: Mapped[Decimal] = mapped_column(sa.Numeric(14, 4))
+    moq: Mapped[int | None]  # in `unit`
+    lead_time_days: Mapped[int | None]
+    shelf_life_months: Mapped[int | None]  # remaining at delivery
+
+    quotation: Mapped[Quotation] = relationship(back_populates="lines")
+    inquiry_line: Mapped[InquiryLine] = relationship()
+    tiers: Mapped[list[QuotationTier]] = relationship(
+        back_populates="line", cascade="all, delete-orphan", order_by="QuotationTier.min_quantity"
+    )
+
+    @property
+    def unit_plural(self) -> str:
+        return UNIT_PLURALS.get(self.unit, self.unit)
+
+    @property
+    def tests_per_unit(self) -> int | None:
+        return 1 if self.unit == "test" else self.pack_size
+
+    @property
+    def quantity_asked(self) -> int | None:
+        """The buyer's quantity in this line's unit, rounded up to whole units; None if the
+        units differ and no pack size links them."""
+        asked = self.inquiry_line
+        if SAME_UNIT.get(asked.unit) == self.unit:
+            return asked.quantity
+        if asked.unit == "tests" and self.tests_per_unit:
+            return math.ceil(asked.quantity / self.tests_per_unit)
+        return None
+
+    @property
+    def billed_quantity(self) -> int | None:
+        """What the buyer would pay for: the quantity asked, raised to the MOQ if below it."""
+        asked = self.quantity_asked
+        if asked is None:
+            return None
+        return max(asked, self.moq or 0)
+
+    @property
+    def below_moq(self) -> bool:
+        asked = self.quantity_asked
+        return asked is not None and self.moq is not None and asked < self.moq
+
+    def price_for(self, quantity: int) -> Decimal:
+        """The unit price that applies at this quantity: the last price break reached."""
+        price = self.unit_price
+        for tier in self.tiers:
+            if quantity >= tier.min_quantity:
+                price = tier.unit_price
+        return price
+
+    @property
+    def applied_price(self) -> Decimal | None:
+        quantity = self.billed_quantity
+        return None if quantity is None else self.price_for(quantity)
+
+    @property
+    def price_per_test(self) -> Decimal | None:
+        price, tests = self.applied_price, self.tests_per_unit
+        if price is None:
+            price = self.unit_price
+        return None if not tests else (price / tests).quantize(Decimal("0.0001"))
+
+    @property
+    def total(self) -> Decimal | None:
+        quantity = self.billed_quantity
+        if quantity is None:
+            return None
+        return quantize(self.price_for(quantity) * quantity, self.quotation.currency)
+
+
+class QuotationTier(db.Model):
+    """A price break: from this many units on, this price per unit."""
+
+    __tablename__ = "quotation_tiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quotation_line_id: Mapped[int] = mapped_column(sa.ForeignKey("quotation_lines.id"), index=True)
+    min_quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(sa.Numeric(14, 4))
+
+    line: Mapped[QuotationLine] = relationship(back_populates="tiers")
+
+
+class ReferenceRate(db.Model):
+    """An exchange rate entered by staff, with its date and source: 1 base = rate quote."""
+
+    __tablename__ = "reference_rates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base: Mapped[str] = mapped_column(sa.String(3))
+    quote: Mapped[str] = mapped_column(sa.String(3))
+    rate: Mapped[Decimal] = mapped_column(sa.Numeric(18, 8))
+    as_of: Mapped[date] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(300))
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    entered_by = relationship("User")
+
+
+class JobRun(db.Model):
+    """The last day a once-a-day job ran, claimed with a compare-and-set across processes."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    last_run_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -1,35 +1,40 @@
-"""Filing, answering and overseeing purchase inquiries.
+"""Filing, routing, answering and deciding purchase inquiries.
 
-Filing writes the inquiries, their lines and every notification (OutboundEmail rows) in one
-transaction: either all of it is saved or none of it is, so no inquiry or notice is ever lost.
+Filing writes the inquiries, their lines, their route and every notification (OutboundEmail
+rows) in one transaction: either all of it is saved or none of it is, so no inquiry or notice is
+ever lost. Each inquiry's route is decided then and shown as it is: the maker's portal inbox, an
+e-mail to the address on file (with a private link to answer without an account), or the CAC
+staff desk, who forward it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalogue.accounts.models import User
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.inquiries.links import derive_token, hash_token, maker_link, officer_link
 from catalogue.inquiries.models import (
     CLOSED_REASONS,
     Inquiry,
+    InquiryEvent,
     InquiryLine,
     InquiryMessage,
     Quotation,
     ReferenceCounter,
 )
-from catalogue.lib.dates import utcnow
+from catalogue.lib.dates import add_business_days, aware, utcnow
 from catalogue.lib.urls import external_url
+from catalogue.mail.models import OutboundEmail
 from catalogue.mail.services import queue_email
 from catalogue.supplies.models import Manufacturer, Product
 
@@ -39,7 +44,6 @@ MAX_BASKET = 20
 MAX_QUANTITY = 100_000_000
 MAX_MESSAGE = 5000
 ANSWER_WITHIN_BUSINESS_DAYS = 2
-MIN_INQUIRIES_FOR_REPLY_TIME = 5
 
 
 @dataclass
@@ -69,8 +73,12 @@ class Filed:
     inquiries: list[tuple[Inquiry, str]] = field(default_factory=list)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def reply_due(inquiry: Inquiry) -> datetime:
+    """When a first response is due: 2 business days after filing."""
+    return add_business_days(aware(inquiry.created_at), ANSWER_WITHIN_BUSINESS_DAYS)
+
+
+# --- Filing and routing ------------------------------------------------------------------------
 
 
 def published_products(slugs: list[str]) -> list[Product]:
@@ -115,7 +123,7 @@ def file_inquiries(
     message: str | None,
     officer: User | None = None,
 ) -> Filed:
-    """One inquiry per manufacturer in the basket, under one group, with all notifications."""
+    """One inquiry per manufacturer in the basket, under one group, each routed at once."""
     if not lines:
         raise ServiceError(None, "Add at least one product to the inquiry.")
     if len(lines) > MAX_BASKET:
@@ -136,8 +144,10 @@ def file_inquiries(
 
     filed = Filed(group_code=secrets.token_hex(8))
     year = utcnow().year
+    portal_users = _portal_users(list(by_maker))
     for maker_id in sorted(by_maker):
-        token = secrets.token_urlsafe(24)  # 192 bits; only its hash is stored
+        nonce = secrets.token_hex(16)
+        token = derive_token("track", nonce)
         inquiry = Inquiry(
             reference=next_reference(year),
             group_code=filed.group_code,
@@ -155,6 +165,7 @@ def file_inquiries(
             required_by=required_by,
             message=message,
             status="new",
+            tracking_nonce=nonce,
             tracking_token_hash=hash_token(token),
         )
         inquiry.lines = [
@@ -165,7 +176,8 @@ def file_inquiries(
         ]
         db.session.add(inquiry)
         db.session.flush()
-        inquiry.manufacturer_notified = _notify_manufacturer(inquiry)
+        _event(inquiry, "filed", "officer", "Inquiry sent through the portal.", actor=officer)
+        _route(inquiry, portal_users.get(maker_id, []))
         filed.inquiries.append((inquiry, token))
 
     queue_email(
@@ -173,152 +185,296 @@ def file_inquiries(
         "Your inquiry " + ", ".join(i.reference for i, _t in filed.inquiries),
         "inquiry_confirmation",
         contact=contact,
-        filed=[(i, external_url("inquiries.track", token=t)) for i, t in filed.inquiries],
+        filed=[(i, officer_link(i)) for i, _t in filed.inquiries],
+        route_text=route_text,
     )
-    logger.info(
-        "Inquiries %s filed by %s", [i.reference for i, _t in filed.inquiries], contact.email
-    )
+    logger.info("Inquiries %s filed", [i.reference for i, _t in filed.inquiries])
     return filed
 
 
-def _maker_recipients(maker: Manufacturer) -> list[str]:
-    users = db.session.scalars(
-        sa.select(User.email).where(User.manufacturer_id == maker.id, User.active.is_(True))
-    ).all()
-    recipients = list(
-        dict.fromkeys([*users, *([maker.contact_email] if maker.contact_email else [])])
-    )
-    return recipients
-
-
-def _notify_manufacturer(inquiry: Inquiry) -> bool:
-    maker = db.session.get(Manufacturer, inquiry.manufacturer_id)
-    recipients = _maker_recipients(maker)
-    for address in recipients:
-        queue_email(
-            address,
-            f"New inquiry {inquiry.reference} from {inquiry.organisation}",
-            "inquiry_new_for_maker",
-            inquiry=inquiry,
-            link=external_url("portal.inquiry_detail", inquiry_id=inquiry.id),
+def filed_by_reference(references: list[str]) -> list[Inquiry]:
+    """The inquiries just filed, for the confirmation page."""
+    return list(
+        db.session.scalars(
+            sa.select(Inquiry).where(Inquiry.reference.in_(references)).order_by(Inquiry.reference)
         )
-    return bool(recipients)
-
-
-def inquiry_by_token(token: str) -> Inquiry | None:
-    if not token or len(token) > 100:
-        return None
-    return db.session.scalar(
-        sa.select(Inquiry).where(Inquiry.tracking_token_hash == hash_token(token))
     )
+
+
+def _portal_users(maker_ids: list[int]) -> dict[int, list[str]]:
+    rows = db.session.execute(
+        sa.select(User.manufacturer_id, User.email)
+        .where(User.manufacturer_id.in_(maker_ids), User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    found: dict[int, list[str]] = {}
+    for maker_id, email in rows:
+        found.setdefault(maker_id, []).append(email)
+    return found
+
+
+def _sentence(text: str) -> str:
+    """End with one full stop: names like "Maker Inc." end a sentence already."""
+    return text if text.endswith(".") else text + "."
+
+
+def _event(inquiry, kind, actor_kind, summary, *, actor=None, public=True) -> InquiryEvent:
+    event = InquiryEvent(
+        inquiry=inquiry,
+        kind=kind,
+        actor_kind=actor_kind,
+        summary=summary,
+        public=public,
+        actor_id=actor.id if actor is not None else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def _route(inquiry: Inquiry, portal_users: list[str]) -> None:
+    """Decide how the inquiry reaches its maker, and send it that way."""
+    maker = db.session.get(Manufacturer, inquiry.manufacturer_id)
+    if portal_users:
+        inquiry.route, inquiry.status, inquiry.routed_at = "portal", "routed", utcnow()
+        _event(inquiry, "routed", "system", f"In {maker.name}'s portal inbox.")
+        for address in portal_users:
+            queue_email(
+                address,
+                f"New inquiry {inquiry.reference} from {inquiry.organisation}",
+                "inquiry_new_for_maker",
+                inquiry=inquiry,
+                link=external_url("portal.inquiry_detail", inquiry_id=inquiry.id),
+                through_portal=True,
+            )
+    elif maker.contact_email:
+        _send_by_email(inquiry, maker, maker.contact_email)
+    else:
+        inquiry.route, inquiry.status = "staff_desk", "new"
+        _event(
+            inquiry,
+            "staff_desk",
+            "system",
+            f"{maker.name} is not on the portal yet: CAC staff will forward it within "
+            f"{ANSWER_WITHIN_BUSINESS_DAYS} business days.",
+        )
+        for address in staff_addresses():
+            queue_email(
+                address,
+                f"Needs a route: inquiry {inquiry.reference} for {maker.name}",
+                "inquiry_staff_desk",
+                inquiry=inquiry,
+                link=external_url("staff.inquiry_detail", inquiry_id=inquiry.id),
+            )
+
+
+def _send_by_email(inquiry, maker, address, *, note=None) -> OutboundEmail:
+    inquiry.route, inquiry.route_address = "email", address
+    inquiry.routed_at = utcnow()
+    if inquiry.status == "new":
+        inquiry.status = "routed"
+    notice = queue_email(
+        address,
+        f"New inquiry {inquiry.reference} from {inquiry.organisation}",
+        "inquiry_new_for_maker",
+        inquiry=inquiry,
+        link=maker_link(inquiry),
+        days=current_app.config["MAKER_LINK_DAYS"],
+        through_portal=False,
+        note=note,
+    )
+    db.session.flush()
+    inquiry.route_email_id = notice.id
+    return notice
+
+
+def staff_addresses() -> list[str]:
+    """Where the staff desk's mail goes: STAFF_DESK_EMAIL if set, else every active staff user."""
+    configured = current_app.config.get("STAFF_DESK_EMAIL")
+    if configured:
+        return [configured]
+    return list(
+        db.session.scalars(
+            sa.select(User.email)
+            .where(User.role == "staff", User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def route_text(inquiry: Inquiry) -> str:
+    """What really happened to the inquiry on its way to the maker, in plain words."""
+    name = inquiry.manufacturer.name
+    if inquiry.route == "portal":
+        return f"In {name}'s portal inbox"
+    if inquiry.route == "offline":
+        when = aware(inquiry.routed_at).strftime("%-d %B %Y") if inquiry.routed_at else ""
+        return f"Passed on to {name} by CAC staff outside the portal on {when}".strip()
+    if inquiry.route == "email":
+        by_staff = " by CAC staff" if inquiry.forwarded_by_id else ""
+        notice = (
+            db.session.get(OutboundEmail, inquiry.route_email_id)
+            if inquiry.route_email_id
+            else None
+        )
+        if notice is None or notice.status in ("pending", "sending"):
+            return f"Being e-mailed to {name}{by_staff}"
+        if notice.status == "sent":
+            return f"E-mailed to {name}{by_staff} on {aware(notice.sent_at).strftime('%-d %B %Y')}"
+        return (
+            f"The e-mail to {name} could not be delivered: it is back with CAC staff, who will "
+            "forward it"
+        )
+    return (
+        f"{name} is not on the portal yet: CAC staff will forward it within "
+        f"{ANSWER_WITHIN_BUSINESS_DAYS} business days"
+    )
+
+
+def reaches_nobody(inquiry: Inquiry) -> bool:
+    """No route yet, or the e-mail that was its route failed: staff must forward it."""
+    if inquiry.route == "staff_desk":
+        return True
+    if inquiry.route == "email" and inquiry.route_email_id:
+        notice = db.session.get(OutboundEmail, inquiry.route_email_id)
+        return notice is not None and notice.status == "failed"
+    return False
+
+
+def _check_open(inquiry: Inquiry) -> None:
+    if inquiry.status == "closed":
+        raise ServiceError(None, "This inquiry is closed.")
 
 
 # --- The manufacturer's side -------------------------------------------------------------------
 
 
-def mark_read(inquiry: Inquiry) -> None:
-    if inquiry.status == "new":
+def mark_read(inquiry: Inquiry, actor: User | None = None) -> None:
+    if inquiry.status in ("new", "routed"):
         inquiry.status = "read"
         inquiry.read_at = utcnow()
+        _event(
+            inquiry,
+            "read",
+            "manufacturer",
+            _sentence(f"Opened by {inquiry.manufacturer.name}"),
+            actor=actor,
+        )
 
 
-def _respond(inquiry: Inquiry, status: str) -> None:
+def _respond(inquiry: Inquiry) -> None:
     if inquiry.first_response_at is None:
         inquiry.first_response_at = utcnow()
-    if inquiry.status != "closed":
-        inquiry.status = status
+    inquiry.escalated_at = None
     inquiry.updated_at = utcnow()
 
 
-def _tell_officer(inquiry: Inquiry, token_link: str | None, subject: str, template: str, **ctx):
-    queue_email(inquiry.email, subject, template, inquiry=inquiry, link=token_link, **ctx)
-
-
-def reply_as_manufacturer(actor: User, inquiry: Inquiry, body: str) -> InquiryMessage:
+def reply_as_manufacturer(actor: User | None, inquiry: Inquiry, body: str) -> InquiryMessage:
+    """A maker's message, from the portal (actor) or through its e-mailed link (None)."""
+    _check_open(inquiry)
     body = _clean_body(body)
+    mark_read(inquiry, actor)
     message = InquiryMessage(
-        inquiry=inquiry, author_kind="manufacturer", author_id=actor.id, body=body
+        inquiry=inquiry,
+        author_kind="manufacturer",
+        author_id=actor.id if actor else None,
+        body=body,
     )
     db.session.add(message)
-    _respond(inquiry, "answered")
-    _tell_officer(
-        inquiry,
-        None,
+    _respond(inquiry)
+    queue_email(
+        inquiry.email,
         f"Reply to your inquiry {inquiry.reference}",
         "inquiry_reply",
+        inquiry=inquiry,
         message=message,
+        link=officer_link(inquiry),
     )
     return message
 
 
-def quote(actor: User, inquiry: Inquiry, values: dict) -> Quotation:
-    if values["valid_until"] <= date.today():
-        raise ServiceError("valid_until", "A quotation must be valid until a future date.")
-    if values["unit_price"] <= 0:
-        raise ServiceError("unit_price", "The unit price must be above zero.")
-    quotation = Quotation(inquiry=inquiry, created_by_id=actor.id, **values)
-    db.session.add(quotation)
-    db.session.flush()
+def record_quotation(inquiry: Inquiry, quotation: Quotation, actor: User | None) -> None:
+    """The bookkeeping of a new quotation version (built and checked in quotations.py)."""
+    mark_read(inquiry, actor)
+    _event(
+        inquiry,
+        "quoted",
+        "manufacturer",
+        _sentence(f"Quotation {quotation.label} sent by {inquiry.manufacturer.name}"),
+        actor=actor,
+    )
     db.session.add(
         InquiryMessage(
             inquiry=inquiry,
             author_kind="manufacturer",
-            author_id=actor.id,
-            body=values.get("note") or "Quotation sent.",
+            author_id=actor.id if actor else None,
+            body=quotation.note or "",
             quotation_id=quotation.id,
         )
     )
-    _respond(inquiry, "quoted")
-    _tell_officer(
-        inquiry, None, f"Quotation for your inquiry {inquiry.reference}", "inquiry_quotation",
+    inquiry.status = "quoted"
+    _respond(inquiry)
+    queue_email(
+        inquiry.email,
+        f"Quotation {quotation.label} for your inquiry {inquiry.reference}",
+        "inquiry_quotation",
+        inquiry=inquiry,
         quotation=quotation,
-    )  # fmt: skip
-    return quotation
+        link=officer_link(inquiry),
+    )
 
 
-def close(actor_kind: str, inquiry: Inquiry, reason: str) -> None:
-    if reason not in CLOSED_REASONS:
-        raise ServiceError("reason", "Choose why the inquiry is closed.")
-    if inquiry.status == "closed":
-        raise ServiceError(None, "The inquiry is closed already.")
+def _close(inquiry: Inquiry, reason: str, actor_kind: str, actor: User | None) -> None:
     inquiry.status = "closed"
     inquiry.closed_reason = reason
     inquiry.closed_at = utcnow()
-    db.session.add(
-        InquiryMessage(
-            inquiry=inquiry, author_kind=actor_kind, body=f"Closed: {CLOSED_REASONS[reason]}."
-        )
-    )
+    _event(inquiry, "closed", actor_kind, f"Closed: {CLOSED_REASONS[reason]}.", actor=actor)
 
 
-# --- The officer's side ------------------------------------------------------------------------
+# Who may close an inquiry, and for which reasons.
+CLOSE_REASONS_BY_SIDE = {
+    "manufacturer": ("won", "lost"),
+    "officer": ("withdrawn",),
+    "staff": ("won", "lost", "withdrawn", "no_response"),
+}
 
 
-def reply_as_officer(inquiry: Inquiry, body: str, revised_quotation: bool, author: User | None):
+def close(actor_kind: str, inquiry: Inquiry, reason: str, actor: User | None = None) -> None:
+    if reason not in CLOSE_REASONS_BY_SIDE.get(actor_kind, ()):
+        raise ServiceError("reason", "Choose why the inquiry is closed.")
     if inquiry.status == "closed":
-        raise ServiceError(None, "This inquiry is closed.")
-    body = _clean_body(body)
-    message = InquiryMessage(
-        inquiry=inquiry,
-        author_kind="officer",
-        author_id=author.id if author else None,
-        body=body,
-        asks_revised_quotation=revised_quotation,
-    )
-    db.session.add(message)
-    inquiry.updated_at = utcnow()
-    maker = db.session.get(Manufacturer, inquiry.manufacturer_id)
-    subject = (
-        f"Revised quotation requested: {inquiry.reference}"
-        if revised_quotation
-        else f"Buyer's reply on {inquiry.reference}"
-    )
-    for address in _maker_recipients(maker):
+        raise ServiceError(None, "The inquiry is closed already.")
+    _close(inquiry, reason, actor_kind, actor)
+    text = f"Closed: {CLOSED_REASONS[reason]}."
+    if actor_kind == "officer":
+        _tell_maker(
+            inquiry,
+            f"Inquiry {inquiry.reference} withdrawn by the buyer",
+            "inquiry_closed",
+            reason=text,
+        )
+    else:
         queue_email(
-            address, subject, "inquiry_officer_reply", inquiry=inquiry, message=message,
-            link=external_url("portal.inquiry_detail", inquiry_id=inquiry.id),
-        )  # fmt: skip
-    return message
+            inquiry.email,
+            f"Your inquiry {inquiry.reference} is closed",
+            "inquiry_closed",
+            inquiry=inquiry,
+            reason=text,
+            link=officer_link(inquiry),
+        )
+
+
+def _tell_maker(inquiry: Inquiry, subject: str, template: str, **context) -> None:
+    """Mail the maker the way the inquiry reached it; staff hear of staff-desk ones."""
+    if inquiry.route == "portal":
+        link = external_url("portal.inquiry_detail", inquiry_id=inquiry.id)
+        addresses = _portal_users([inquiry.manufacturer_id]).get(inquiry.manufacturer_id, [])
+    elif inquiry.route == "email" and inquiry.route_address:
+        link, addresses = maker_link(inquiry), [inquiry.route_address]
+    else:
+        link = external_url("staff.inquiry_detail", inquiry_id=inquiry.id)
+        addresses = staff_addresses()
+    for address in addresses:
+        queue_email(address, subject, template, inquiry=inquiry, link=link, **context)
 
 
 def _clean_body(body: str) -> str:
@@ -330,102 +486,16 @@ def _clean_body(body: str) -> str:
     return body
 
 
-# --- Oversight ---------------------------------------------------------------------------------
-
-
-def add_business_days(start: datetime, days: int) -> datetime:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
-
-
-@dataclass
-class ResponseStats:
-    inquiries: int
-    answered: int
-    median_hours: float | None
-    share_within_two_days: float | None
-
-
-def response_stats(inquiries) -> ResponseStats:
-    """From inquiries, or rows of their created_at and first_response_at."""
-    answered = [i for i in inquiries if i.first_response_at is not None]
-    hours = [
-        (aware(i.first_response_at) - aware(i.created_at)).total_seconds() / 3600 for i in answered
-    ]
-    on_time = [
-        i
-        for i in answered
-        if aware(i.first_response_at)
-        <= add_business_days(aware(i.created_at), ANSWER_WITHIN_BUSINESS_DAYS)
-    ]
-    return ResponseStats(
-        inquiries=len(inquiries),
-        answered=len(answered),
-        median_hours=statistics.median(hours) if hours else None,
-        share_within_two_days=len(on_time) / len(inquiries) if inquiries else None,
-    )
-
-
-def _response_times(*where):
-    """created_at and first_response_at of inquiries: only the two columns the figures need."""
-    return db.session.execute(
-        sa.select(Inquiry.manufacturer_id, Inquiry.created_at, Inquiry.first_response_at).where(
-            *where
-        )
-    ).all()
-
-
-def stats_by_manufacturer() -> list[tuple[Manufacturer, ResponseStats]]:
-    grouped: dict[int, list] = {}
-    for row in _response_times():
-        grouped.setdefault(row.manufacturer_id, []).append(row)
-    makers = {
-        m.id: m
-        for m in db.session.scalars(sa.select(Manufacturer).where(Manufacturer.id.in_(grouped)))
-    }
-    rows = [(makers[mid], response_stats(items)) for mid, items in grouped.items()]
-    return sorted(rows, key=lambda row: row[0].name)
-
-
-def typical_reply_time(maker: Manufacturer) -> str | None:
-    """'typically replies within …' for the public page; None until there is enough data."""
-    inquiries = _response_times(Inquiry.manufacturer_id == maker.id)
-    if len(inquiries) < MIN_INQUIRIES_FOR_REPLY_TIME:
-        return None
-    stats = response_stats(inquiries)
-    if stats.median_hours is None:
-        return None
-    hours = stats.median_hours
-    if hours < 1:
-        return "an hour"
-    if hours < 24:
-        return f"{round(hours)} hour{'s' if round(hours) != 1 else ''}"
-    days = round(hours / 24)
-    return f"{days} day{'s' if days != 1 else ''}"
-
-
-def inquiries_of(user: User) -> list[Inquiry]:
-    """A signed-in officer's inquiries, newest first."""
+def waiting_for_maker(maker_id: int) -> list[Inquiry]:
+    """A maker's inquiries that wait for its first response, oldest first."""
     return list(
         db.session.scalars(
             sa.select(Inquiry)
-            .where(Inquiry.officer_id == user.id)
-            .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+            .where(
+                Inquiry.manufacturer_id == maker_id,
+                Inquiry.first_response_at.is_(None),
+                Inquiry.status.in_(("new", "routed", "read")),
+            )
+            .order_by(Inquiry.created_at, Inquiry.id)
         )
-    )
-
-
-def officer_inquiry(user: User, inquiry_id: int) -> Inquiry | None:
-    """One of a signed-in officer's own inquiries, or None."""
-    return db.session.scalar(
-        sa.select(Inquiry).where(Inquiry.id == inquiry_id, Inquiry.officer_id == user.id)
     )

@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request, session, url_for
 from markupsafe import Markup
 
+from catalogue.lib.money import format_money
+
 ON_REQUEST = Markup('<span class="on-request">on request</span>')
 
 # Header navigation: (label, endpoint). Sections appear once their feature is installed.
@@ -89,6 +91,7 @@ def basket_count() -> int:
 def register(app: Flask) -> None:
     app.add_template_filter(or_on_request, "or_on_request")
     app.add_template_filter(number, "number")
+    app.add_template_filter(format_money, "money")
     app.add_template_filter(source_link, "source_link")
     app.add_template_global(nav_items)
     app.add_template_global(url_with)

@@ -86,6 +86,9 @@ class Manufacturer(TimestampMixin, db.Model):
     website: Mapped[str | None] = mapped_column(sa.String(200))
     website_note: Mapped[str | None] = mapped_column(sa.String(200))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # Where the address comes from (a public page, a phone call, the maker itself): inquiries
+    # are e-mailed to it, so staff record why it is the right one.
+    contact_email_source: Mapped[str | None] = mapped_column(sa.String(300))
     contact_phone: Mapped[str | None] = mapped_column(sa.String(50))
     export_permission_number: Mapped[str | None] = mapped_column(sa.String(100))
     quality_certifications: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
 from catalogue.errors import ServiceError
-from catalogue.inquiries.services import typical_reply_time
+from catalogue.inquiries.metrics import typical_reply_time
 from catalogue.lib.paging import page_arg
 from catalogue.supplies import pagecache, services
 from catalogue.supplies.documents import document_path

@@ -1,8 +1,8 @@
 """Browser tests: Debian's Chromium driven by Playwright against a real gunicorn server.
 
 The server runs the development configuration on a SQLite file with the full seed, in a
-temporary instance folder; on a failure the page's screenshot and HTML are kept under
-tests/browser/artifacts/.
+temporary instance folder, and sends its mail to a real SMTP test server on loopback. On a
+failure the page's screenshot and HTML are kept under tests/browser/artifacts/.
 """
 
 import os
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -47,6 +49,7 @@ with app.app_context():
 @dataclass
 class LiveServer:
     url: str
+    mail: object  # the SMTP test server's inbox: every e-mail the site sends
     staff_email: str = "staff@browser.example"
     maker_email: str = "qa@sd-biosensor.example"
     password: str = PASSWORD
@@ -63,6 +66,8 @@ def live_server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     instance = tmp_path_factory.mktemp("live")
+    smtp = SmtpServer()
+    smtp.start()
     env = {
         **os.environ,
         "FLASK_APP": "wsgi",
@@ -73,8 +78,10 @@ def live_server(tmp_path_factory):
         "EXPORT_DIR": str(instance / "exports"),
         "UPLOAD_DIR": str(instance / "uploads"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp.port),
+        "MAIL_USE_TLS": "0",
     }
-    env.pop("MAIL_SERVER", None)
     for command in (["db", "upgrade"], ["seed"], ["search", "reindex"]):
         subprocess.run(
             [BIN / "flask", *command], cwd=ROOT, env=env, check=True, capture_output=True
@@ -99,10 +106,11 @@ def live_server(tmp_path_factory):
     else:
         server.terminate()
         pytest.fail("gunicorn did not start: " + (instance / "gunicorn.log").read_text())
-    yield LiveServer(url=url)
+    yield LiveServer(url=url, mail=smtp.inbox)
     server.terminate()
     server.wait(timeout=20)
     log.close()
+    smtp.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ def _file_inquiry(page, server) -> str:
     page.get_by_label("Country").select_option("BR")
     page.get_by_label("I agree").check()
     page.get_by_role("button", name="Send the inquiry").click()
-    page.get_by_role("heading", name="Your inquiry is sent").wait_for()
+    page.get_by_role("heading", name="Your inquiry is filed").wait_for()
     link = page.get_by_role("link", name=re.compile(r"Follow CAC-\d{4}-\d{5}"))
     return link.get_attribute("href")
 
@@ -44,17 +44,17 @@ def test_manufacturer_updates_a_fact_and_answers_with_a_quotation(new_page, live
 
     maker.goto(f"{live_server.url}/portal/inquiries/")
     maker.get_by_role("link", name=re.compile(r"CAC-\d{4}-\d{5}")).first.click()
-    maker.get_by_label("Unit price").fill("2.35")
-    maker.get_by_label("Price per test").fill("2.35")
+    maker.locator("#q-lines-0-unit").select_option("test")
+    maker.locator("#q-lines-0-unit_price").fill("2.35")
     maker.get_by_label("Valid until").fill((date.today() + timedelta(days=30)).isoformat())
     maker.get_by_label("Note to the buyer").fill("Shipped from Osong within two weeks.")
     maker.get_by_role("button", name="Send quotation").click()
-    maker.get_by_text("Quotation sent").wait_for()
+    maker.get_by_role("status").filter(has_text="Quotation v1 sent").wait_for()
 
     officer.goto(live_server.url + tracking)
     thread = officer.locator("#thread").inner_text()
     assert "2.35 USD" in thread and "Shipped from Osong within two weeks." in thread
-    assert officer.locator("#inquiry-status").inner_text().startswith("quoted")
+    assert officer.locator("#inquiry-status").inner_text() == "Quotation received"
 
 
 def test_staff_verify_a_claim_and_export_a_brochure(new_page, live_server):
@@ -131,7 +131,7 @@ def test_officer_searches_compares_and_sends_one_inquiry(new_page, live_server):
     page.get_by_label("Country").select_option("BR")
     page.get_by_label("I agree").check()
     page.get_by_role("button", name="Send the inquiry").click()
-    page.get_by_role("heading", name="Your inquiry is sent").wait_for()
+    page.get_by_role("heading", name="Your inquiry is filed").wait_for()
     references = page.locator("#references .reference").all_inner_texts()
     assert references and all(re.fullmatch(r"CAC-\d{4}-\d{5}", r) for r in references)
     page.get_by_role("link", name=f"Follow {references[0]}").click()

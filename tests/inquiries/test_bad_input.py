@@ -120,12 +120,14 @@ def test_quotation_needs_a_future_validity_and_a_price(client, login, world):
     inquiry = world.inquiry_a
     past = client.post(
         f"/portal/inquiries/{inquiry.id}/quotation",
-        data={"q-unit_price": "1", "q-currency": "USD", "q-valid_until": YESTERDAY},
-    )
+        data={"q-lines-0-unit": "test", "q-lines-0-unit_price": "1", "q-currency": "USD",
+              "q-valid_until": YESTERDAY},
+    )  # fmt: skip
     assert past.status_code == 400 and "future date" in past.get_data(as_text=True)
     no_price = client.post(
         f"/portal/inquiries/{inquiry.id}/quotation",
-        data={"q-currency": "USD", "q-valid_until": (date.today() + timedelta(days=9)).isoformat()},
-    )
-    assert no_price.status_code == 400
+        data={"q-lines-0-unit": "test", "q-currency": "USD",
+              "q-valid_until": (date.today() + timedelta(days=9)).isoformat()},
+    )  # fmt: skip
+    assert no_price.status_code == 400 and "Give a price." in no_price.get_data(as_text=True)
     assert len(inquiry.quotations) == 1

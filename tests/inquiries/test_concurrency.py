@@ -66,7 +66,8 @@ def test_concurrent_submissions_are_all_saved_with_unique_references(
         numbers = sorted(int(r.rsplit("-", 1)[1]) for r in references)
         assert numbers == list(range(1, 2 * PER_PROCESS + 1))
         mail = db.session.scalars(sa.select(OutboundEmail.to_address)).all()
-        # Each inquiry: a confirmation to the officer and a notice to the maker's contact.
+        # Each inquiry: a confirmation to the officer and a notice to the maker's contact
+        # (no portal user, so the address on file is its route).
         assert mail.count("sales@m.example") == 2 * PER_PROCESS
         assert mail.count("ana.souza@recife.example") == 2 * PER_PROCESS
         db.session.remove()

@@ -6,14 +6,16 @@ from flask_login import current_user
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
-from catalogue.inquiries import forms
-from catalogue.inquiries import services as inquiries
-from catalogue.inquiries.models import INQUIRY_STATES, Inquiry
-from catalogue.inquiries.views import send_quotation_pdf
+from catalogue.inquiries import forms, services
+from catalogue.inquiries.models import INQUIRY_STATES, STATE_LABELS, Inquiry
+from catalogue.inquiries.views import (
+    handle_maker_reply,
+    handle_quotation,
+    maker_page,
+    send_quotation_pdf,
+)
 from catalogue.lib.paging import page_arg
-from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.supplies.documents import store_document
 
 
 def _own_inquiry(inquiry_id: int) -> Inquiry:
@@ -49,25 +51,30 @@ def inquiry_list():
     pagination = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
     return render_template(
         "portal/inquiry_list.html", pagination=pagination, status=status, counts=counts,
-        states=INQUIRY_STATES,
+        states=STATE_LABELS, reply_due=services.reply_due,
     )  # fmt: skip
 
 
-def _detail(inquiry, reply_form=None, quotation_form=None, close_form=None, status=200):
-    return render_template(
-        "portal/inquiry_detail.html",
-        inquiry=inquiry,
-        reply_form=reply_form or forms.ReplyForm(),
-        quotation_form=quotation_form or forms.QuotationForm(prefix="q"),
-        close_form=close_form or forms.CloseForm(prefix="c"),
-    ), status
+def _urls(inquiry) -> dict:
+    return {
+        "reply_action": url_for("portal.inquiry_reply", inquiry_id=inquiry.id),
+        "quote_action": url_for("portal.inquiry_quote", inquiry_id=inquiry.id),
+        "close_action": url_for("portal.inquiry_close", inquiry_id=inquiry.id),
+        "quotation_url": lambda q: url_for(
+            "portal.inquiry_quotation_pdf", inquiry_id=inquiry.id, quotation_id=q.id
+        ),
+    }
+
+
+def _detail(inquiry, **forms_and_status):
+    return maker_page(inquiry, "portal/inquiry_detail.html", _urls(inquiry), **forms_and_status)
 
 
 @bp.get("/inquiries/<int:inquiry_id>")
 def inquiry_detail(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
-    if inquiry.status == "new":
-        inquiries.mark_read(inquiry)
+    if inquiry.status in ("new", "routed"):
+        services.mark_read(inquiry, current_user)
         db.session.commit()
     return _detail(inquiry)
 
@@ -76,63 +83,32 @@ def inquiry_detail(inquiry_id):
 def inquiry_reply(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
     form = forms.ReplyForm()
-    if form.validate():
-        try:
-            inquiries.reply_as_manufacturer(current_user, inquiry, form.body.data)
-        except ServiceError as error:
-            form.body.errors = [*form.body.errors, error.message]
-        else:
-            db.session.commit()
-            flash("Reply sent; the buyer is told by e-mail.", "success")
-            return redirect(
-                url_for("portal.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread")
-            )
+    if handle_maker_reply(inquiry, form, current_user):
+        return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread"))
     return _detail(inquiry, reply_form=form, status=400)
 
 
 @bp.post("/inquiries/<int:inquiry_id>/quotation")
 def inquiry_quote(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
-    form = forms.QuotationForm(prefix="q")
-    if form.validate():
-        try:
-            values = form.values()
-            upload = form.attachment.data
-            if upload and upload.filename:
-                document = store_document(
-                    upload, kind="quotation", title=f"Quotation {inquiry.reference}",
-                    uploader=current_user, owner=services.own_manufacturer(current_user),
-                )  # fmt: skip
-                if document.content_type != "application/pdf":
-                    raise ServiceError("attachment", "The quotation attachment must be a PDF.")
-                values["document_id"] = document.id
-            inquiries.quote(current_user, inquiry, values)
-        except ServiceError as error:
-            db.session.rollback()
-            # Upload errors name "file", which the form calls `attachment`.
-            field = getattr(form, error.field or "", None) or form.attachment
-            field.errors = [*field.errors, error.message]
-        else:
-            db.session.commit()
-            flash("Quotation sent; the buyer is told by e-mail.", "success")
-            return redirect(
-                url_for("portal.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread")
-            )
+    form = forms.quotation_form(inquiry)
+    if handle_quotation(inquiry, form, current_user, "portal"):
+        return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread"))
     return _detail(inquiry, quotation_form=form, status=400)
 
 
 @bp.post("/inquiries/<int:inquiry_id>/close")
 def inquiry_close(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
-    form = forms.CloseForm(prefix="c")
+    form = forms.CloseForm("manufacturer", prefix="c")
     if form.validate():
         try:
-            inquiries.close("manufacturer", inquiry, form.reason.data)
+            services.close("manufacturer", inquiry, form.reason.data, current_user)
         except ServiceError as error:
             form.reason.errors = [*form.reason.errors, error.message]
         else:
             db.session.commit()
-            flash("Inquiry closed.", "success")
+            flash("Inquiry closed; the buyer is told by e-mail.", "success")
             return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id))
     return _detail(inquiry, close_form=form, status=400)
 

@@ -22,4 +22,5 @@ from catalogue.staff.views import (  # noqa: E402, F401
     exports,
     inquiries,
     people,
+    rates,
 )

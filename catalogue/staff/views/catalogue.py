@@ -79,7 +79,8 @@ def manufacturer_detail(manufacturer_id):
         "staff/manufacturer_detail.html",
         maker=maker,
         form=form,
-        invite_form=InviteForm(),
+        # ?email= pre-fills the invitation (the "Invite a maker user" link of an inquiry).
+        invite_form=InviteForm(email=request.args.get("email", "").strip()[:254] or None),
         users=users,
         products=products,
         records=history_of(maker),

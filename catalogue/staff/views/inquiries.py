@@ -1,24 +1,32 @@
-"""Staff oversight of inquiries: every inquiry, response times per manufacturer, CSV export."""
+"""Staff oversight of inquiries: every inquiry, the staff desk's actions on one, response times
+per manufacturer, CSV export."""
 
 import csv
 import io
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.inquiries import buyer, desk, forms, metrics
 from catalogue.inquiries import services as inquiries
-from catalogue.inquiries.models import INQUIRY_STATES, Inquiry
+from catalogue.inquiries.models import STATE_LABELS, Inquiry
+from catalogue.lib.dates import aware
 from catalogue.lib.paging import page_arg
 from catalogue.staff.views import bp
 from catalogue.supplies.models import Manufacturer
+
+# Each action on the inquiry page is its own form, told apart by its prefix.
+FORWARD, BY_EMAIL, OFFLINE, CLOSE = "fw", "em", "off", "cl"
 
 
 def _filtered():
     stmt = sa.select(Inquiry).order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
     status = request.args.get("status") or None
-    if status is not None and status not in INQUIRY_STATES:
+    if status is not None and status not in STATE_LABELS:
         abort(400, description="Unknown status filter.")
     if status:
         stmt = stmt.where(Inquiry.status == status)
@@ -42,18 +50,128 @@ def inquiry_list():
         pagination=pagination,
         status=status,
         maker=maker,
-        states=INQUIRY_STATES,
-        stats=inquiries.stats_by_manufacturer(),
+        states=STATE_LABELS,
+        routes={i.id: inquiries.route_text(i) for i in pagination.items},
+        stats=metrics.stats_by_manufacturer(),
         makers=db.session.scalars(sa.select(Manufacturer).order_by(Manufacturer.name)).all(),
     )
 
 
-@bp.get("/inquiries/<int:inquiry_id>")
-def inquiry_detail(inquiry_id):
+def _inquiry(inquiry_id: int) -> Inquiry:
     inquiry = db.session.get(Inquiry, inquiry_id)
     if inquiry is None:
         abort(404)
-    return render_template("staff/inquiry_detail.html", inquiry=inquiry)
+    return inquiry
+
+
+def _needs_forwarding(inquiry: Inquiry) -> bool:
+    """Whether forwarding makes sense: no route yet, or the routing e-mail failed."""
+    return inquiry.is_open and inquiries.reaches_nobody(inquiry)
+
+
+def _detail(inquiry: Inquiry, status: int = 200, **submitted):
+    """The staff page of one inquiry; `submitted` holds a form that failed, with its errors."""
+    maker = inquiry.manufacturer
+    action_forms = {
+        "forward_form": forms.ForwardToContactForm(prefix=FORWARD, formdata=None),
+        "email_form": forms.ForwardByEmailForm(prefix=BY_EMAIL, formdata=None),
+        "offline_form": forms.OfflineContactForm(prefix=OFFLINE, formdata=None),
+        "close_form": forms.CloseForm("staff", prefix=CLOSE, formdata=None),
+    }
+    action_forms.update(submitted)
+    return render_template(
+        "staff/inquiry_detail.html",
+        inquiry=inquiry,
+        route=inquiries.route_text(inquiry),
+        timeline=buyer.timeline(inquiry, audience="staff"),
+        reply_due=inquiries.reply_due(inquiry),
+        needs_forwarding=_needs_forwarding(inquiry),
+        invite_email=maker.contact_email or inquiry.route_address or "",
+        **action_forms,
+    ), status
+
+
+def _copy_error(form, error: ServiceError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None:
+        form.form_errors.append(error.message)
+    else:
+        target.errors = [*target.errors, error.message]
+
+
+def _act(inquiry: Inquiry, form, form_name: str, action, done: str):
+    """Validate one action form, run its service call, then commit and go back to the page,
+    or show the page again with the message beside the field (nothing saved)."""
+    if form.validate():
+        try:
+            action()
+        except ServiceError as error:
+            db.session.rollback()
+            _copy_error(form, error)
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("staff.inquiry_detail", inquiry_id=inquiry.id))
+    return _detail(inquiry, 400, **{form_name: form})
+
+
+@bp.get("/inquiries/<int:inquiry_id>")
+def inquiry_detail(inquiry_id):
+    return _detail(_inquiry(inquiry_id))
+
+
+@bp.post("/inquiries/<int:inquiry_id>/forward")
+def inquiry_forward(inquiry_id):
+    inquiry = _inquiry(inquiry_id)
+    form = forms.ForwardToContactForm(prefix=FORWARD)
+    return _act(
+        inquiry,
+        form,
+        "forward_form",
+        lambda: desk.forward_to_contact(current_user, inquiry, form.email.data, form.source.data),
+        "Contact saved and inquiry forwarded by e-mail; the buyer is told.",
+    )
+
+
+@bp.post("/inquiries/<int:inquiry_id>/forward-by-email")
+def inquiry_forward_by_email(inquiry_id):
+    inquiry = _inquiry(inquiry_id)
+    form = forms.ForwardByEmailForm(prefix=BY_EMAIL)
+    return _act(
+        inquiry,
+        form,
+        "email_form",
+        lambda: desk.forward_by_email(current_user, inquiry, form.email.data, form.note.data),
+        "Inquiry forwarded by e-mail; the buyer is told.",
+    )
+
+
+@bp.post("/inquiries/<int:inquiry_id>/offline-contact")
+def inquiry_offline_contact(inquiry_id):
+    inquiry = _inquiry(inquiry_id)
+    form = forms.OfflineContactForm(prefix=OFFLINE)
+    return _act(
+        inquiry,
+        form,
+        "offline_form",
+        lambda: desk.record_offline_contact(
+            current_user, inquiry, form.channel.data, form.outcome.data, form.note.data
+        ),
+        "Contact recorded.",
+    )
+
+
+@bp.post("/inquiries/<int:inquiry_id>/close")
+def inquiry_close(inquiry_id):
+    inquiry = _inquiry(inquiry_id)
+    form = forms.CloseForm("staff", prefix=CLOSE)
+    return _act(
+        inquiry,
+        form,
+        "close_form",
+        lambda: inquiries.close("staff", inquiry, form.reason.data, current_user),
+        "Inquiry closed; the buyer is told by e-mail.",
+    )
 
 
 @bp.get("/inquiries.csv")
@@ -64,16 +182,18 @@ def inquiry_csv():
     writer = csv.writer(out)
     writer.writerow(
         ["reference", "created_at", "manufacturer", "organisation", "country", "status",
-         "first_response_at", "hours_to_first_response", "closed_reason"]
+         "status_label", "route", "first_response_at", "hours_to_first_response",
+         "closed_reason"]
     )  # fmt: skip
     for i in rows:
         hours = None
         if i.first_response_at:
-            delta = inquiries.aware(i.first_response_at) - inquiries.aware(i.created_at)
+            delta = aware(i.first_response_at) - aware(i.created_at)
             hours = round(delta.total_seconds() / 3600, 1)
         writer.writerow(
-            [i.reference, i.created_at.isoformat(), i.manufacturer.name, _csv_safe(i.organisation),
-             i.country, i.status, i.first_response_at.isoformat() if i.first_response_at else "",
+            [i.reference, i.created_at.isoformat(), _csv_safe(i.manufacturer.name),
+             _csv_safe(i.organisation), i.country, i.status, i.status_label, i.route,
+             i.first_response_at.isoformat() if i.first_response_at else "",
              "" if hours is None else hours, i.closed_reason or ""]
         )  # fmt: skip
     return Response(

@@ -1,0 +1,229 @@
+"""The buyer's side: replies, decisions on quotations, and what the buyer sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from catalogue.accounts.models import User
+from catalogue.errors import ServiceError
+from catalogue.extensions import db
+from catalogue.inquiries.links import officer_link
+from catalogue.inquiries.models import (
+    Inquiry,
+    InquiryLine,
+    InquiryMessage,
+    Quotation,
+    QuotationLine,
+)
+from catalogue.inquiries.services import _check_open, _clean_body, _event, _tell_maker
+from catalogue.lib.dates import aware, utcnow
+from catalogue.mail.services import queue_email
+
+
+def reply_as_officer(inquiry: Inquiry, body: str, revised_quotation: bool, author: User | None):
+    _check_open(inquiry)
+    if revised_quotation and inquiry.current_quotation is None:
+        raise ServiceError(
+            "revised_quotation", "There is no quotation yet to revise: send a message instead."
+        )
+    body = _clean_body(body)
+    message = InquiryMessage(
+        inquiry=inquiry,
+        author_kind="officer",
+        author_id=author.id if author else None,
+        body=body,
+        asks_revised_quotation=revised_quotation,
+    )
+    db.session.add(message)
+    inquiry.updated_at = utcnow()
+    if revised_quotation:
+        _event(
+            inquiry,
+            "revision_asked",
+            "officer",
+            "The buyer asked for a revised quotation.",
+            actor=author,
+        )
+    subject = (
+        f"Revised quotation requested: {inquiry.reference}"
+        if revised_quotation
+        else f"Buyer's reply on {inquiry.reference}"
+    )
+    _tell_maker(inquiry, subject, "inquiry_officer_reply", message=message)
+    return message
+
+
+def _decide(inquiry: Inquiry, quotation_id: int, outcome: str, reason: str | None) -> Quotation:
+    """Accept or decline the current quotation with a compare-and-set, so that of two
+    simultaneous decisions exactly one wins."""
+    _check_open(inquiry)
+    quotation = next((q for q in inquiry.quotations if q.id == quotation_id), None)
+    if quotation is None:
+        raise ServiceError(None, "That quotation is not part of this inquiry.")
+    if outcome == "accepted" and quotation.is_expired():
+        raise ServiceError(None, "This quotation has expired: ask for a revised quotation.")
+    now = utcnow()
+    changed = db.session.execute(
+        sa.update(Quotation)
+        .where(Quotation.id == quotation.id, Quotation.status == "current")
+        .values(status=outcome, decided_at=now, decision_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.refresh(quotation)
+        raise ServiceError(
+            None,
+            f"Quotation {quotation.label} was {quotation.status} already; nothing was changed.",
+        )
+    db.session.refresh(quotation)
+    inquiry.status = outcome
+    inquiry.updated_at = now
+    return quotation
+
+
+def accept_quotation(inquiry: Inquiry, quotation_id: int, author: User | None) -> Quotation:
+    quotation = _decide(inquiry, quotation_id, "accepted", None)
+    _event(
+        inquiry,
+        "accepted",
+        "officer",
+        f"Quotation {quotation.label} accepted by the buyer.",
+        actor=author,
+    )
+    _tell_maker(
+        inquiry,
+        f"Quotation {quotation.label} accepted: {inquiry.reference}",
+        "quotation_decision",
+        quotation=quotation,
+    )
+    queue_email(
+        inquiry.email,
+        f"You accepted quotation {quotation.label} of {inquiry.reference}",
+        "quotation_decision_officer",
+        inquiry=inquiry,
+        quotation=quotation,
+        link=officer_link(inquiry),
+    )
+    return quotation
+
+
+def decline_quotation(
+    inquiry: Inquiry, quotation_id: int, reason: str, author: User | None
+) -> Quotation:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason", "Say why you decline, so the manufacturer can improve it.")
+    if len(reason) > 500:
+        raise ServiceError("reason", "The reason is too long (at most 500 characters).")
+    quotation = _decide(inquiry, quotation_id, "declined", reason)
+    _event(
+        inquiry,
+        "declined",
+        "officer",
+        f"Quotation {quotation.label} declined by the buyer: {reason}",
+        actor=author,
+    )
+    _tell_maker(
+        inquiry,
+        f"Quotation {quotation.label} declined: {inquiry.reference}",
+        "quotation_decision",
+        quotation=quotation,
+    )
+    queue_email(
+        inquiry.email,
+        f"You declined quotation {quotation.label} of {inquiry.reference}",
+        "quotation_decision_officer",
+        inquiry=inquiry,
+        quotation=quotation,
+        link=officer_link(inquiry),
+    )
+    return quotation
+
+
+# --- What each side sees ----------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    actor: str
+    text: str
+    kind: str
+
+
+def timeline(inquiry: Inquiry, *, audience: str) -> list[TimelineEntry]:
+    """Every event with its time, oldest first; staff also see their internal notes."""
+    actors = {
+        "officer": "Buyer",
+        "manufacturer": inquiry.manufacturer.name,
+        "staff": "CAC staff",
+        "system": "Portal",
+    }
+    return [
+        TimelineEntry(aware(e.created_at), actors.get(e.actor_kind, ""), e.summary, e.kind)
+        for e in inquiry.events
+        if e.public or audience == "staff"
+    ]
+
+
+def group_of(inquiry: Inquiry) -> list[Inquiry]:
+    """The inquiries filed together from one basket, with their quotations loaded at once."""
+    return list(
+        db.session.scalars(
+            sa.select(Inquiry)
+            .where(Inquiry.group_code == inquiry.group_code)
+            .options(
+                selectinload(Inquiry.manufacturer),
+                selectinload(Inquiry.quotations)
+                .selectinload(Quotation.lines)
+                .options(
+                    selectinload(QuotationLine.tiers),
+                    selectinload(QuotationLine.inquiry_line).selectinload(InquiryLine.product),
+                ),
+            )
+            .order_by(Inquiry.reference)
+        )
+    )
+
+
+def inquiries_of(user: User) -> list[Inquiry]:
+    """A signed-in officer's inquiries, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Inquiry)
+            .where(Inquiry.officer_id == user.id)
+            .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+        )
+    )
+
+
+def officer_inquiry(user: User, inquiry_id: int) -> Inquiry | None:
+    """One of a signed-in officer's own inquiries, or None."""
+    return db.session.scalar(
+        sa.select(Inquiry).where(Inquiry.id == inquiry_id, Inquiry.officer_id == user.id)
+    )
+
+
+def attach_to_account(user: User) -> int:
+    """After the owner of an address confirmed it: their earlier inquiries join the account."""
+    result = db.session.execute(
+        sa.update(Inquiry)
+        .where(sa.func.lower(Inquiry.email) == user.email.lower(), Inquiry.officer_id.is_(None))
+        .values(officer_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def has_quotations_to_compare(inquiry: Inquiry) -> bool:
+    """Whether the comparison page has something to show: a basket with a live quotation."""
+    live = db.session.scalar(
+        sa.select(sa.func.count(Quotation.id))
+        .join(Inquiry, Quotation.inquiry_id == Inquiry.id)
+        .where(Inquiry.group_code == inquiry.group_code, Quotation.status != "superseded")
+    )
+    return live > 0

@@ -1,0 +1,186 @@
+"""The CAC staff desk: inquiries that reach nobody yet, and how staff forward them."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from catalogue.accounts.models import User
+from catalogue.errors import ServiceError
+from catalogue.extensions import db
+from catalogue.inquiries.links import officer_link, revoke_maker_link
+from catalogue.inquiries.models import Inquiry
+from catalogue.inquiries.services import (
+    MAX_MESSAGE,
+    _check_open,
+    _close,
+    _event,
+    _send_by_email,
+    reaches_nobody,
+)
+from catalogue.lib.dates import utcnow
+from catalogue.mail.models import OutboundEmail
+from catalogue.mail.services import queue_email
+from catalogue.supplies.models import Manufacturer
+
+logger = logging.getLogger(__name__)
+
+OFFLINE_CHANNELS = {
+    "phone": "by phone",
+    "fax": "by fax",
+    "visit": "in person",
+    "other": "outside the portal",
+}
+OFFLINE_OUTCOMES = {
+    "reached": "The manufacturer has the inquiry and will answer",
+    "not_reached": "Could not reach the manufacturer",
+    "declined": "The manufacturer cannot supply",
+}
+
+
+def _forwarded(actor: User, inquiry: Inquiry, summary: str) -> None:
+    inquiry.forwarded_by_id = actor.id
+    inquiry.escalated_at = None
+    _event(inquiry, "forwarded", "staff", summary, actor=actor)
+    link = officer_link(inquiry)
+    queue_email(
+        inquiry.email,
+        f"Your inquiry {inquiry.reference} was forwarded to {inquiry.manufacturer.name}",
+        "inquiry_forwarded",
+        inquiry=inquiry,
+        summary=summary,
+        link=link,
+    )
+    logger.info("Staff %s forwarded inquiry %s", actor.id, inquiry.reference)
+
+
+def forward_to_contact(actor: User, inquiry: Inquiry, address: str, source: str) -> None:
+    """Staff add a contact e-mail to the maker (with where it comes from) and send the inquiry."""
+    from catalogue.staff.services import apply_changes
+
+    _check_open(inquiry)
+    address, source = _email(address), (source or "").strip()
+    if not source:
+        raise ServiceError("source", "Say where this address comes from.")
+    maker = inquiry.manufacturer
+    apply_changes(actor, maker, {"contact_email": address, "contact_email_source": source[:300]})
+    if address != inquiry.route_address:
+        revoke_maker_link(inquiry)  # a link sent to an earlier address stops working
+    _send_by_email(inquiry, maker, address)
+    _forwarded(actor, inquiry, f"Forwarded by CAC staff to {maker.name} by e-mail.")
+
+
+def forward_by_email(actor: User, inquiry: Inquiry, address: str, note: str | None) -> None:
+    """Staff send the inquiry to an address (not kept on file), with a note to the maker."""
+    _check_open(inquiry)
+    address = _email(address)
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_MESSAGE:
+        raise ServiceError("note", f"The note is too long (at most {MAX_MESSAGE} characters).")
+    revoke_maker_link(inquiry)  # a new recipient gets a new link; the old one stops working
+    _send_by_email(inquiry, inquiry.manufacturer, address, note=note)
+    _forwarded(actor, inquiry, f"Forwarded by CAC staff to {inquiry.manufacturer.name} by e-mail.")
+
+
+def record_offline_contact(
+    actor: User, inquiry: Inquiry, channel: str, outcome: str, note: str | None
+) -> None:
+    """Staff reached (or tried to reach) the maker by phone, fax or a visit."""
+    _check_open(inquiry)
+    if channel not in OFFLINE_CHANNELS:
+        raise ServiceError("channel", "Choose how you contacted the manufacturer.")
+    if outcome not in OFFLINE_OUTCOMES:
+        raise ServiceError("outcome", "Choose the outcome.")
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_MESSAGE:
+        raise ServiceError("note", f"The note is too long (at most {MAX_MESSAGE} characters).")
+    name = inquiry.manufacturer.name
+    detail = f"CAC staff contacted {name} {OFFLINE_CHANNELS[channel]}: {OFFLINE_OUTCOMES[outcome]}."
+    _event(
+        inquiry,
+        "offline_contact",
+        "staff",
+        detail + (f" Note: {note}" if note else ""),
+        actor=actor,
+        public=False,
+    )
+    if outcome == "reached":
+        if reaches_nobody(inquiry):
+            inquiry.route, inquiry.routed_at = "offline", utcnow()
+        if inquiry.status == "new":
+            inquiry.status = "routed"
+        _forwarded(actor, inquiry, f"Passed on to {name} by CAC staff {OFFLINE_CHANNELS[channel]}.")
+    elif outcome == "declined":
+        _event(
+            inquiry,
+            "maker_declined",
+            "staff",
+            f"{name} told CAC staff it cannot supply this.",
+            actor=actor,
+        )
+        _close(inquiry, "lost", "staff", actor)
+        queue_email(
+            inquiry.email,
+            f"{name} cannot supply your inquiry {inquiry.reference}",
+            "inquiry_closed",
+            inquiry=inquiry,
+            reason=f"{name} told CAC staff it cannot supply this.",
+            link=officer_link(inquiry),
+        )
+
+
+def route_waiting_inquiries(maker: Manufacturer) -> int:
+    """A maker's first portal user has joined: its inquiries that reach nobody move into the
+    inbox."""
+    open_ones = db.session.scalars(
+        sa.select(Inquiry).where(
+            Inquiry.manufacturer_id == maker.id,
+            Inquiry.route.in_(("staff_desk", "email")),
+            Inquiry.status != "closed",
+        )
+    ).all()
+    waiting = [inquiry for inquiry in open_ones if reaches_nobody(inquiry)]
+    for inquiry in waiting:
+        inquiry.route, inquiry.routed_at = "portal", utcnow()
+        if inquiry.status == "new":
+            inquiry.status = "routed"
+        _event(inquiry, "routed", "system", f"In {maker.name}'s portal inbox (the maker joined).")
+    return len(waiting)
+
+
+def _email(address: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email((address or "").strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ServiceError("email", f"That is not a valid e-mail address: {error}") from None
+
+
+def needing_route() -> list[Inquiry]:
+    """Open inquiries that reach nobody yet: no route, or a routing e-mail that failed."""
+    failed = sa.select(OutboundEmail.id).where(OutboundEmail.status == "failed")
+    return list(
+        db.session.scalars(
+            sa.select(Inquiry)
+            .where(
+                Inquiry.status != "closed",
+                sa.or_(
+                    Inquiry.route == "staff_desk",
+                    sa.and_(Inquiry.route == "email", Inquiry.route_email_id.in_(failed)),
+                ),
+            )
+            .order_by(Inquiry.created_at, Inquiry.id)
+        )
+    )
+
+
+def escalated() -> list[Inquiry]:
+    return list(
+        db.session.scalars(
+            sa.select(Inquiry)
+            .where(Inquiry.escalated_at.is_not(None), Inquiry.status != "closed")
+            .order_by(Inquiry.created_at, Inquiry.id)
+        )
+    )

@@ -1,0 +1,55 @@
+"""Reference exchange rates: entered by staff with their date and source, used only to compare
+quotations in different currencies."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from catalogue.errors import ServiceError
+from catalogue.extensions import db
+from catalogue.inquiries import quotations
+from catalogue.inquiries.forms import ReferenceRateForm
+from catalogue.inquiries.models import ReferenceRate
+from catalogue.lib.paging import page_arg
+from catalogue.staff.views import bp
+
+
+@bp.route("/rates/", methods=["GET", "POST"])
+def rate_list():
+    form = ReferenceRateForm()
+    if form.validate_on_submit():
+        try:
+            rate = quotations.add_reference_rate(
+                current_user, form.base.data, form.quote.data, form.rate.data,
+                form.as_of.data, form.source.data,
+            )  # fmt: skip
+        except ServiceError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            if target is None:
+                form.form_errors.append(error.message)
+            else:
+                target.errors = [*target.errors, error.message]
+        else:
+            db.session.commit()
+            flash(
+                f"Rate saved: 1 {rate.base} = {rate.rate.normalize():,f} {rate.quote} "
+                f"({rate.as_of:%-d %B %Y}, {rate.source}).",
+                "success",
+            )
+            return redirect(url_for("staff.rate_list"))
+    elif not form.is_submitted():
+        form.as_of.data = date.today()
+    history = db.paginate(
+        sa.select(ReferenceRate).order_by(
+            ReferenceRate.as_of.desc(), ReferenceRate.created_at.desc(), ReferenceRate.id.desc()
+        ),
+        page=page_arg(),
+        per_page=100,
+        error_out=False,
+    )
+    return render_template(
+        "staff/rate_list.html", form=form, latest=quotations.latest_rates(), history=history
+    ), (400 if form.errors else 200)

@@ -1,0 +1,263 @@
+"""An officer confirms their e-mail address by a link; then earlier inquiries join the account."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from catalogue.accounts import services
+from catalogue.accounts.models import AccountToken, User
+from catalogue.extensions import db
+from catalogue.inquiries import services as inquiries
+from catalogue.inquiries.models import Inquiry
+from catalogue.lib.dates import utcnow
+from catalogue.mail.models import OutboundEmail
+
+GOOD_PASSWORD = "plum orchard at dawn"
+ADDRESS = "ana.souza@saude.example"
+
+
+def _text(response):
+    return response.get_data(as_text=True)
+
+
+def _registration(email=ADDRESS):
+    return {
+        "name": "Ana Souza",
+        "email": email,
+        "organisation": "City Health Department",
+        "country": "BR",
+        "password": GOOD_PASSWORD,
+        "confirm": GOOD_PASSWORD,
+    }
+
+
+def _confirmation_mails(address=ADDRESS):
+    return db.session.scalars(
+        sa.select(OutboundEmail)
+        .where(OutboundEmail.to_address == address, OutboundEmail.kind == "email_confirmation")
+        .order_by(OutboundEmail.id)
+    ).all()
+
+
+def _link_in(message) -> str:
+    return re.search(r"http://localhost(/account/confirm/\S+)", message.body_text).group(1)
+
+
+def _user(address=ADDRESS) -> User:
+    return db.session.scalar(sa.select(User).where(User.email == address))
+
+
+@pytest.fixture
+def file_as_guest(make_product):
+    """file_as_guest(email) files a guest inquiry with that address and returns it."""
+    product = make_product()
+
+    def file(email, officer=None):
+        contact = inquiries.Contact(
+            name="Ana Souza", organisation="City Health Department", email=email, country="BR"
+        )
+        filed = inquiries.file_inquiries(
+            [inquiries.LineRequest(product, 100, "tests")],
+            contact,
+            destination=None,
+            incoterm=None,
+            required_by=None,
+            message="Please quote.",
+            officer=officer,
+        )
+        db.session.commit()
+        return filed.inquiries[0][0]
+
+    return file
+
+
+def test_earlier_inquiries_join_the_account_once_the_address_is_confirmed(client, file_as_guest):
+    earlier = file_as_guest("Ana.Souza@Saude.EXAMPLE")
+    reference = earlier.reference
+
+    response = client.post("/account/register", data=_registration("ANA.souza@saude.example"))
+    assert response.status_code == 302
+    page = _text(client.get("/account/"))
+    assert reference not in page
+    assert 'id="email-confirmation-notice"' in page
+    assert f"We sent a link to <strong>{ADDRESS}</strong>" in page
+    assert "Send the link again" in page
+    assert _user().email_confirmed_at is None
+
+    (message,) = _confirmation_mails()
+    assert "Seoul Metropolitan Government" in message.body_text
+    link = _link_in(message)
+    confirmed = client.get(link)
+    assert confirmed.status_code == 302
+    assert confirmed.headers["Location"].endswith("/account/")
+    page = _text(client.get("/account/"))
+    assert "1 earlier inquiry is now in your account." in page
+    assert reference in page
+    assert 'id="email-confirmation-notice"' not in page
+    db.session.expire_all()
+    assert _user().email_confirmed_at is not None
+    assert db.session.get(Inquiry, earlier.id).officer_id == _user().id
+
+    # The link works once.
+    again = client.get(link)
+    assert again.status_code == 404
+    assert "used already" in _text(again)
+
+
+def test_the_link_works_when_signed_out(client, file_as_guest):
+    ids = [file_as_guest(ADDRESS).id, file_as_guest(ADDRESS.upper()).id]
+    client.post("/account/register", data=_registration())
+    client.post("/account/logout")
+    response = client.get(_link_in(_confirmation_mails()[0]))
+    assert response.status_code == 302
+    db.session.expire_all()
+    user = _user()
+    assert user.email_confirmed_at is not None
+    owners = db.session.scalars(sa.select(Inquiry.officer_id).where(Inquiry.id.in_(ids))).all()
+    assert owners == [user.id, user.id]
+    # Signed out, the account page asks for a sign-in, where the news is shown.
+    sign_in = client.get(response.headers["Location"], follow_redirects=True)
+    assert "2 earlier inquiries are now in your account." in _text(sign_in)
+
+
+def test_an_expired_link_is_404_and_attaches_nothing(client, file_as_guest):
+    earlier = file_as_guest(ADDRESS)
+    client.post("/account/register", data=_registration())
+    link = _link_in(_confirmation_mails()[0])
+    token = db.session.scalar(
+        sa.select(AccountToken).where(AccountToken.purpose == "email_confirmation")
+    )
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = client.get(link)
+    assert response.status_code == 404
+    assert "expired" in _text(response)
+    db.session.expire_all()
+    assert _user().email_confirmed_at is None
+    assert db.session.get(Inquiry, earlier.id).officer_id is None
+    assert earlier.reference not in _text(client.get("/account/"))
+
+
+def test_unknown_token_is_404(client):
+    assert client.get("/account/confirm/not-a-real-token").status_code == 404
+
+
+def test_inquiries_with_other_addresses_are_never_attached(client, make_user, file_as_guest):
+    other_officer = make_user(email="someone.else@city.example")
+    others = [
+        file_as_guest("someone.else@city.example").id,
+        file_as_guest("someone.else@city.example", officer=other_officer).id,
+        file_as_guest("ana.souza@other.example").id,
+    ]
+    mine = file_as_guest(ADDRESS).id
+    client.post("/account/register", data=_registration())
+    client.get(_link_in(_confirmation_mails()[0]))
+    db.session.expire_all()
+    user = _user()
+    assert db.session.get(Inquiry, mine).officer_id == user.id
+    owners = {i: db.session.get(Inquiry, i).officer_id for i in others}
+    assert owners == {others[0]: None, others[1]: other_officer.id, others[2]: None}
+
+
+def test_resend_issues_a_new_working_link(client, file_as_guest):
+    earlier = file_as_guest(ADDRESS)
+    client.post("/account/register", data=_registration())
+    response = client.post("/account/confirm/resend")
+    assert response.status_code == 302
+    assert "We sent a new link" in _text(client.get("/account/"))
+    first, second = _confirmation_mails()
+    assert _link_in(first) != _link_in(second)
+    assert client.get(_link_in(second)).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Inquiry, earlier.id).officer_id == _user().id
+    # Once confirmed, there is nothing to resend.
+    client.post("/account/confirm/resend")
+    assert "confirmed already" in _text(client.get("/account/"))
+    assert len(_confirmation_mails()) == 2
+
+
+def test_resend_needs_a_signed_in_user(client, make_user):
+    make_user(email=ADDRESS)
+    response = client.post("/account/confirm/resend")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    assert _confirmation_mails() == []
+
+
+def test_resend_is_rate_limited(app_factory):
+    app = app_factory("test_limits", RATELIMIT_ENABLED=True, REGISTER_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        client.post("/account/register", data=_registration())
+        codes = [client.post("/account/confirm/resend").status_code for _ in range(4)]
+        assert codes == [302, 302, 302, 429]
+        assert len(_confirmation_mails()) == 1 + 3
+
+
+def test_resend_without_csrf_token_is_refused(app_factory):
+    app = app_factory("test_csrf", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        user = User(email=ADDRESS, role="officer", name="Ana")
+        user.set_password(GOOD_PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        page = _text(client.get("/account/"))
+        assert 'action="/account/confirm/resend"' in page and 'name="csrf_token"' in page
+        response = client.post("/account/confirm/resend")
+        assert response.status_code == 400
+        assert _confirmation_mails() == []
+
+
+@pytest.mark.parametrize("role", ["staff", "manufacturer"])
+def test_staff_and_manufacturer_users_see_no_confirmation_notice(
+    client, login, make_user, make_manufacturer, role
+):
+    fields = {"manufacturer_id": make_manufacturer().id} if role == "manufacturer" else {}
+    login(make_user(role=role, **fields))
+    assert 'id="email-confirmation-notice"' not in _text(client.get("/account/"))
+    client.post("/account/confirm/resend")
+    assert db.session.scalar(sa.select(sa.func.count(OutboundEmail.id))) == 0
+
+
+def test_accepting_an_invitation_confirms_the_address_and_routes_waiting_inquiries(
+    client, make_user, make_manufacturer, make_product
+):
+    maker = make_manufacturer(name="Invited Bio Inc.")
+    product = make_product(manufacturer=maker)
+    contact = inquiries.Contact(
+        name="Ana Souza", organisation="City Health Department", email=ADDRESS, country="BR"
+    )
+    filed = inquiries.file_inquiries(
+        [inquiries.LineRequest(product, 10, "tests")],
+        contact,
+        destination=None,
+        incoterm=None,
+        required_by=None,
+        message=None,
+    )
+    waiting = filed.inquiries[0][0]
+    db.session.commit()
+    assert waiting.route == "staff_desk"
+
+    services.invite_manufacturer_user(make_user(role="staff"), maker, "qa@invited.example")
+    db.session.commit()
+    invitation = db.session.scalar(
+        sa.select(OutboundEmail).where(OutboundEmail.to_address == "qa@invited.example")
+    )
+    link = re.search(r"http://localhost(/account/\S+)", invitation.body_text).group(1)
+    response = client.post(
+        link, data={"name": "Kim Min-ji", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert _user("qa@invited.example").email_confirmed_at is not None
+    moved = db.session.get(Inquiry, waiting.id)
+    assert moved.route == "portal" and moved.status == "routed"
+    assert _confirmation_mails("qa@invited.example") == []
