@@ -36,9 +36,10 @@ PRODUCT_FIELDS = (
 )  # fmt: skip
 MANUFACTURER_FIELDS = (
     "name", "name_ko", "description", "founded_year", "employees", "address", "city",
-    "province", "website", "contact_email", "contact_phone", "export_permission_number",
-    "quality_certifications",
+    "province", "website", "contact_email", "contact_email_source", "contact_phone",
+    "export_permission_number", "quality_certifications",
 )  # fmt: skip
+MAKER_GIVEN_SOURCE = "Given by the manufacturer in its portal profile"
 STATUS_MOVES = {
     "draft": {"published", "archived"},
     "published": {"archived", "draft"},
@@ -119,6 +120,21 @@ def _performance_text(result: PerformanceResult) -> str:
 
 
 def update_manufacturer(actor, manufacturer: Manufacturer, values: dict) -> int:
+    """Save profile edits. Inquiries are e-mailed to the contact address, so a new address
+    records where it comes from: the maker itself, or the source staff give."""
+    values = dict(values)
+    address = values.get("contact_email")
+    if "contact_email" in values and address != manufacturer.contact_email:
+        if not address:
+            values["contact_email_source"] = None
+        elif actor.role == "manufacturer":
+            values["contact_email_source"] = MAKER_GIVEN_SOURCE
+        elif not values.get("contact_email_source"):
+            raise ServiceError(
+                "contact_email_source", "Say where this address comes from: inquiries go to it."
+            )
+    elif actor.role == "manufacturer":
+        values.pop("contact_email_source", None)  # staff's record of the source stays as it is
     changes = apply_changes(
         actor, manufacturer, {k: values[k] for k in MANUFACTURER_FIELDS if k in values}
     )

@@ -244,6 +244,10 @@ class ManufacturerForm(FlaskForm):
         "Website", validators=[Optional(), URL(require_tld=True), Length(max=200)]
     )
     contact_email = EmailField("Contact e-mail for buyers", validators=[Optional(), Email()])
+    contact_email_source = StringField(
+        "Where the contact e-mail comes from (a public page, a phone call …)",
+        validators=[Optional(), Length(max=300)],
+    )
     contact_phone = StringField(
         "Contact phone",
         validators=[
@@ -265,7 +269,8 @@ class ManufacturerForm(FlaskForm):
             name: _blank_to_none(getattr(self, name).data)
             for name in (
                 "name", "name_ko", "description", "founded_year", "employees", "address", "city",
-                "province", "website", "contact_email", "contact_phone", "export_permission_number",
+                "province", "website", "contact_email", "contact_email_source", "contact_phone",
+                "export_permission_number",
             )
         }  # fmt: skip
         data["quality_certifications"] = split_list(self.quality_certifications.data)
@@ -274,7 +279,8 @@ class ManufacturerForm(FlaskForm):
     def fill_from(self, maker) -> None:
         for name in (
             "name", "name_ko", "description", "founded_year", "employees", "address", "city",
-            "province", "website", "contact_email", "contact_phone", "export_permission_number",
+            "province", "website", "contact_email", "contact_email_source", "contact_phone",
+            "export_permission_number",
         ):  # fmt: skip
             getattr(self, name).data = getattr(maker, name)
         if maker.website and not maker.website.startswith("http"):

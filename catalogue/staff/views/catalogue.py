@@ -63,10 +63,16 @@ def manufacturer_detail(manufacturer_id):
     maker = _manufacturer(manufacturer_id)
     form = ManufacturerForm()
     if form.validate_on_submit():
-        count = changes.update_manufacturer(current_user, maker, form.values())
-        db.session.commit()
-        flash(f"Profile saved ({count} change{'' if count == 1 else 's'}).", "success")
-        return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
+        try:
+            count = changes.update_manufacturer(current_user, maker, form.values())
+        except ServiceError as error:
+            db.session.rollback()
+            field = getattr(form, error.field)
+            field.errors = [*field.errors, error.message]
+        else:
+            db.session.commit()
+            flash(f"Profile saved ({count} change{'' if count == 1 else 's'}).", "success")
+            return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
     if not form.is_submitted():
         form.fill_from(maker)
     users = db.session.scalars(
