@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from catalogue.extensions import db
 from catalogue.inquiries import desk, services
 from catalogue.inquiries.models import Inquiry, JobRun
 from catalogue.lib.dates import add_business_days, aware, utcnow
+from catalogue.lib.periodic import start_periodic_thread
 from catalogue.lib.urls import external_url
 from catalogue.mail.services import queue_email
 
@@ -141,17 +141,5 @@ def run_inquiry_jobs() -> None:
 
 def start_jobs_thread(app: Flask) -> threading.Thread:
     """A daemon thread per app process that runs the inquiry jobs every few minutes."""
-
-    def run() -> None:
-        while True:
-            try:
-                with app.app_context():
-                    run_inquiry_jobs()
-                    db.session.remove()
-            except Exception:  # keep going after a database hiccup
-                logger.exception("Inquiry jobs pass failed")
-            time.sleep(app.config["INQUIRY_JOBS_INTERVAL"])
-
-    thread = threading.Thread(target=run, name="inquiry-jobs", daemon=True)
-    thread.start()
-    return thread
+    seconds = app.config["INQUIRY_JOBS_INTERVAL"]
+    return start_periodic_thread(app, "inquiry-jobs", run_inquiry_jobs, seconds)

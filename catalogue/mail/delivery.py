@@ -12,7 +12,6 @@ import logging
 import smtplib
 import ssl
 import threading
-import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -23,6 +22,7 @@ from flask import Flask, current_app
 
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
+from catalogue.lib.periodic import start_periodic_thread
 from catalogue.mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -158,17 +158,4 @@ def requeue(email: OutboundEmail) -> None:
 
 def start_delivery_thread(app: Flask) -> threading.Thread:
     """A daemon thread per app process that delivers the outbox every few seconds."""
-
-    def run() -> None:
-        while True:
-            try:
-                with app.app_context():
-                    deliver_pending()
-                    db.session.remove()
-            except Exception:  # keep delivering after a database hiccup
-                logger.exception("Mail delivery pass failed")
-            time.sleep(POLL_SECONDS)
-
-    thread = threading.Thread(target=run, name="mail-delivery", daemon=True)
-    thread.start()
-    return thread
+    return start_periodic_thread(app, "mail-delivery", deliver_pending, POLL_SECONDS)
