@@ -46,7 +46,7 @@ def _forwarded(actor: User, inquiry: Inquiry, summary: str) -> None:
     link = officer_link(inquiry)
     queue_email(
         inquiry.email,
-        f"Your inquiry {inquiry.reference} was forwarded to {inquiry.manufacturer.name}",
+        f"Your inquiry {inquiry.reference}: CAC staff forwarded it to {inquiry.manufacturer.name}",
         "inquiry_forwarded",
         inquiry=inquiry,
         summary=summary,

@@ -309,7 +309,7 @@ def handle_decision(inquiry, form, author) -> bool:
     db.session.commit()
     word = "accepted" if action == "accept" else "declined"
     flash(
-        f"You {word} quotation {quotation.label}. {inquiry.manufacturer.name} is told by e-mail.",
+        f"You {word} quotation {quotation.label}. {inquiry.manufacturer.name} will be e-mailed.",
         "success",
     )
     return True
@@ -322,7 +322,7 @@ def handle_withdraw(inquiry, author) -> None:
         flash(error.message, "error")
         return
     db.session.commit()
-    flash("The inquiry is withdrawn; the manufacturer is told.", "success")
+    flash("The inquiry is withdrawn; the manufacturer will be e-mailed.", "success")
 
 
 def _currency_arg() -> dict:
@@ -457,7 +457,7 @@ def handle_maker_reply(inquiry, form, actor) -> bool:
         form.body.errors = [*form.body.errors, error.message]
         return False
     db.session.commit()
-    flash("Reply sent; the buyer is told by e-mail.", "success")
+    flash("Reply sent; the buyer will be e-mailed.", "success")
     return True
 
 
@@ -485,5 +485,5 @@ def handle_quotation(inquiry, form, actor, via: str) -> bool:
         form.attach_error("attachment" if error.field == "file" else error.field, error.message)
         return False
     db.session.commit()
-    flash(f"Quotation {quotation.label} sent; the buyer is told by e-mail.", "success")
+    flash(f"Quotation {quotation.label} sent; the buyer will be e-mailed.", "success")
     return True

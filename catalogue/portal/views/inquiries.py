@@ -108,7 +108,7 @@ def inquiry_close(inquiry_id):
             form.reason.errors = [*form.reason.errors, error.message]
         else:
             db.session.commit()
-            flash("Inquiry closed; the buyer is told by e-mail.", "success")
+            flash("Inquiry closed; the buyer will be e-mailed.", "success")
             return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id))
     return _detail(inquiry, close_form=form, status=400)
 

@@ -129,7 +129,7 @@ def inquiry_forward(inquiry_id):
         form,
         "forward_form",
         lambda: desk.forward_to_contact(current_user, inquiry, form.email.data, form.source.data),
-        "Contact saved and inquiry forwarded by e-mail; the buyer is told.",
+        "Contact saved and inquiry forwarded by e-mail; the buyer will be e-mailed.",
     )
 
 
@@ -142,7 +142,7 @@ def inquiry_forward_by_email(inquiry_id):
         form,
         "email_form",
         lambda: desk.forward_by_email(current_user, inquiry, form.email.data, form.note.data),
-        "Inquiry forwarded by e-mail; the buyer is told.",
+        "Inquiry forwarded by e-mail; the buyer will be e-mailed.",
     )
 
 
@@ -170,7 +170,7 @@ def inquiry_close(inquiry_id):
         form,
         "close_form",
         lambda: inquiries.close("staff", inquiry, form.reason.data, current_user),
-        "Inquiry closed; the buyer is told by e-mail.",
+        "Inquiry closed; the buyer will be e-mailed.",
     )
 
 
