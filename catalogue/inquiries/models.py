@@ -29,8 +29,6 @@ STATE_LABELS = {
     "declined": "Quotation declined",
     "closed": "Closed",
 }
-# How an inquiry reaches its manufacturer.
-ROUTES = ("portal", "email", "staff_desk", "offline")
 # Incoterms 2020.
 INCOTERMS = {
     "EXW": "EXW — Ex Works",
@@ -119,6 +117,7 @@ class Inquiry(TimestampMixin, db.Model):
     # kept for look-ups, so later e-mails can carry the link and a leaked table opens nothing.
     tracking_nonce: Mapped[str | None] = mapped_column(sa.String(32))
     tracking_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # How it reaches the maker: portal | email | staff_desk | offline (staff by phone, fax, visit).
     route: Mapped[str] = mapped_column(sa.String(20), default="staff_desk", index=True)
     route_address: Mapped[str | None] = mapped_column(sa.String(254))
     routed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -176,10 +175,6 @@ class Inquiry(TimestampMixin, db.Model):
     @property
     def is_open(self) -> bool:
         return self.status != "closed"
-
-    @property
-    def needs_route(self) -> bool:
-        return self.route == "staff_desk" and self.status != "closed"
 
 
 class InquiryLine(db.Model):

@@ -393,17 +393,10 @@ def comparison_csv(comparison: Comparison) -> str:
             q.status,
         ]
         if converted:
+            # Converted where the quotation is in another currency; its own figure where not.
             row += [
-                _plain(
-                    column.converted.get("price_per_test", line.price_per_test)
-                    if q.currency != comparison.target
-                    else line.price_per_test
-                ),
-                _plain(
-                    column.converted.get("total", line.total)
-                    if q.currency != comparison.target
-                    else line.total
-                ),
+                _plain(column.converted.get("price_per_test", line.price_per_test)),
+                _plain(column.converted.get("total", line.total)),
             ]
         writer.writerow(row)
     for rate in comparison.rates_used:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -42,6 +42,8 @@ def escalate_overdue(now: datetime | None = None) -> dict[str, int]:
         sa.select(Inquiry).where(
             Inquiry.first_response_at.is_(None),
             Inquiry.status.in_(("new", "routed", "read")),
+            # N business days are at least N calendar days: skip the young ones in SQL.
+            Inquiry.created_at <= now - timedelta(days=days),
             sa.or_(Inquiry.escalated_at.is_(None), Inquiry.reminder_sent_at.is_(None)),
         )
     ).all()
@@ -98,6 +100,9 @@ def send_daily_digest(now: datetime | None = None) -> bool:
     """One e-mail a day to staff listing what waits for them; False if sent already today
     or nothing waits. Commits."""
     today = (now or utcnow()).date()
+    last_run = db.session.scalar(sa.select(JobRun.last_run_on).where(JobRun.name == DIGEST_JOB))
+    if last_run is not None and last_run >= today:
+        return False  # the usual case on every pass after the first of the day
     needing_route = desk.needing_route()
     overdue = [i for i in desk.escalated() if i not in needing_route]
     if not needing_route and not overdue:

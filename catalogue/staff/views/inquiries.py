@@ -52,6 +52,7 @@ def inquiry_list():
         maker=maker,
         states=STATE_LABELS,
         routes={i.id: inquiries.route_text(i) for i in pagination.items},
+        unrouted={i.id for i in pagination.items if _needs_forwarding(i)},
         stats=metrics.stats_by_manufacturer(),
         makers=db.session.scalars(sa.select(Manufacturer).order_by(Manufacturer.name)).all(),
     )
