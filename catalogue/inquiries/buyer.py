@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from catalogue.accounts.models import User
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
-from catalogue.inquiries.links import officer_link
 from catalogue.inquiries.models import (
     Inquiry,
     InquiryLine,
@@ -19,9 +18,14 @@ from catalogue.inquiries.models import (
     Quotation,
     QuotationLine,
 )
-from catalogue.inquiries.services import _check_open, _clean_body, _event, _tell_maker
+from catalogue.inquiries.services import (
+    _check_open,
+    _clean_body,
+    _event,
+    _tell_maker,
+    _tell_officer,
+)
 from catalogue.lib.dates import aware, utcnow
-from catalogue.mail.services import queue_email
 
 
 def reply_as_officer(inquiry: Inquiry, body: str, revised_quotation: bool, author: User | None):
@@ -100,13 +104,11 @@ def accept_quotation(inquiry: Inquiry, quotation_id: int, author: User | None) -
         "quotation_decision",
         quotation=quotation,
     )
-    queue_email(
-        inquiry.email,
+    _tell_officer(
+        inquiry,
         f"You accepted quotation {quotation.label} of {inquiry.reference}",
         "quotation_decision_officer",
-        inquiry=inquiry,
         quotation=quotation,
-        link=officer_link(inquiry),
     )
     return quotation
 
@@ -133,13 +135,11 @@ def decline_quotation(
         "quotation_decision",
         quotation=quotation,
     )
-    queue_email(
-        inquiry.email,
+    _tell_officer(
+        inquiry,
         f"You declined quotation {quotation.label} of {inquiry.reference}",
         "quotation_decision_officer",
-        inquiry=inquiry,
         quotation=quotation,
-        link=officer_link(inquiry),
     )
     return quotation
 

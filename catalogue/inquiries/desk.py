@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from catalogue.accounts.models import User
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
-from catalogue.inquiries.links import officer_link, revoke_maker_link
+from catalogue.inquiries.links import revoke_maker_link
 from catalogue.inquiries.models import Inquiry
 from catalogue.inquiries.services import (
     MAX_MESSAGE,
@@ -17,11 +17,11 @@ from catalogue.inquiries.services import (
     _close,
     _event,
     _send_by_email,
+    _tell_officer,
     reaches_nobody,
 )
 from catalogue.lib.dates import utcnow
 from catalogue.mail.models import OutboundEmail
-from catalogue.mail.services import queue_email
 from catalogue.supplies.models import Manufacturer
 
 logger = logging.getLogger(__name__)
@@ -43,14 +43,11 @@ def _forwarded(actor: User, inquiry: Inquiry, summary: str) -> None:
     inquiry.forwarded_by_id = actor.id
     inquiry.escalated_at = None
     _event(inquiry, "forwarded", "staff", summary, actor=actor)
-    link = officer_link(inquiry)
-    queue_email(
-        inquiry.email,
+    _tell_officer(
+        inquiry,
         f"Your inquiry {inquiry.reference}: CAC staff forwarded it to {inquiry.manufacturer.name}",
         "inquiry_forwarded",
-        inquiry=inquiry,
         summary=summary,
-        link=link,
     )
     logger.info("Staff %s forwarded inquiry %s", actor.id, inquiry.reference)
 
@@ -120,13 +117,11 @@ def record_offline_contact(
             actor=actor,
         )
         _close(inquiry, "lost", "staff", actor)
-        queue_email(
-            inquiry.email,
+        _tell_officer(
+            inquiry,
             f"{name} cannot supply your inquiry {inquiry.reference}",
             "inquiry_closed",
-            inquiry=inquiry,
             reason=f"{name} told CAC staff it cannot supply this.",
-            link=officer_link(inquiry),
         )
 
 

@@ -381,13 +381,11 @@ def reply_as_manufacturer(actor: User | None, inquiry: Inquiry, body: str) -> In
     )
     db.session.add(message)
     _respond(inquiry)
-    queue_email(
-        inquiry.email,
+    _tell_officer(
+        inquiry,
         f"Reply to your inquiry {inquiry.reference}",
         "inquiry_reply",
-        inquiry=inquiry,
         message=message,
-        link=officer_link(inquiry),
     )
     return message
 
@@ -413,13 +411,11 @@ def record_quotation(inquiry: Inquiry, quotation: Quotation, actor: User | None)
     )
     inquiry.status = "quoted"
     _respond(inquiry)
-    queue_email(
-        inquiry.email,
+    _tell_officer(
+        inquiry,
         f"Quotation {quotation.label} for your inquiry {inquiry.reference}",
         "inquiry_quotation",
-        inquiry=inquiry,
         quotation=quotation,
-        link=officer_link(inquiry),
     )
 
 
@@ -453,14 +449,19 @@ def close(actor_kind: str, inquiry: Inquiry, reason: str, actor: User | None = N
             reason=text,
         )
     else:
-        queue_email(
-            inquiry.email,
+        _tell_officer(
+            inquiry,
             f"Your inquiry {inquiry.reference} is closed",
             "inquiry_closed",
-            inquiry=inquiry,
             reason=text,
-            link=officer_link(inquiry),
         )
+
+
+def _tell_officer(inquiry: Inquiry, subject: str, template: str, **context) -> None:
+    """Mail the buyer, with the link to their inquiry (tracking page or account)."""
+    queue_email(
+        inquiry.email, subject, template, inquiry=inquiry, link=officer_link(inquiry), **context
+    )
 
 
 def _tell_maker(inquiry: Inquiry, subject: str, template: str, **context) -> None:
