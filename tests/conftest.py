@@ -12,6 +12,7 @@ from catalogue.extensions import db
 pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.content",
+    "tests.fixtures.inquiries",
     "tests.fixtures.search",
     "tests.fixtures.smtp",
     "tests.fixtures.supplies",

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from catalogue.accounts import services
 from catalogue.accounts.models import AccountToken, User
 from catalogue.extensions import db
-from catalogue.inquiries import services as inquiries
 from catalogue.inquiries.models import Inquiry
 from catalogue.lib.dates import utcnow
 from catalogue.mail.models import OutboundEmail
@@ -50,25 +49,15 @@ def _user(address=ADDRESS) -> User:
 
 
 @pytest.fixture
-def file_as_guest(make_product):
+def file_as_guest(make_product, file_inquiry):
     """file_as_guest(email) files a guest inquiry with that address and returns it."""
     product = make_product()
 
     def file(email, officer=None):
-        contact = inquiries.Contact(
-            name="Ana Souza", organisation="City Health Department", email=email, country="BR"
+        ((inquiry, _token),) = file_inquiry(
+            (product, 100), email=email, officer=officer, message="Please quote."
         )
-        filed = inquiries.file_inquiries(
-            [inquiries.LineRequest(product, 100, "tests")],
-            contact,
-            destination=None,
-            incoterm=None,
-            required_by=None,
-            message="Please quote.",
-            officer=officer,
-        )
-        db.session.commit()
-        return filed.inquiries[0][0]
+        return inquiry
 
     return file
 
@@ -227,23 +216,10 @@ def test_staff_and_manufacturer_users_see_no_confirmation_notice(
 
 
 def test_accepting_an_invitation_confirms_the_address_and_routes_waiting_inquiries(
-    client, make_user, make_manufacturer, make_product
+    client, make_user, make_manufacturer, make_product, file_inquiry
 ):
     maker = make_manufacturer(name="Invited Bio Inc.")
-    product = make_product(manufacturer=maker)
-    contact = inquiries.Contact(
-        name="Ana Souza", organisation="City Health Department", email=ADDRESS, country="BR"
-    )
-    filed = inquiries.file_inquiries(
-        [inquiries.LineRequest(product, 10, "tests")],
-        contact,
-        destination=None,
-        incoterm=None,
-        required_by=None,
-        message=None,
-    )
-    waiting = filed.inquiries[0][0]
-    db.session.commit()
+    ((waiting, _token),) = file_inquiry((make_product(manufacturer=maker), 10), email=ADDRESS)
     assert waiting.route == "staff_desk"
 
     services.invite_manufacturer_user(make_user(role="staff"), maker, "qa@invited.example")

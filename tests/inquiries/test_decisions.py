@@ -34,20 +34,9 @@ def _offer(price, currency="USD", unit="test", pack_size=None, **line):
 
 
 @pytest.fixture
-def basket(world):
+def basket(world, file_inquiry):
     """One basket, two makers, each with a quotation: A in USD per test, B in KRW per kit of 20."""
-    filed = inquiries.file_inquiries(
-        [
-            inquiries.LineRequest(world.product_a, 1000, "tests"),
-            inquiries.LineRequest(world.product_b, 1000, "tests"),
-        ],
-        inquiries.Contact(name="Ana", organisation="City", email="ana@city.example", country="BR"),
-        destination=None,
-        incoterm=None,
-        required_by=None,
-        message=None,
-    )
-    a, b = (i for i, _t in filed.inquiries)
+    (a, _ta), (b, _tb) = file_inquiry((world.product_a, 1000), (world.product_b, 1000))
     quotations.submit_quotation(
         a, _offer("2.10", lead_time_days=14), actor=world.user_a, via="portal"
     )
@@ -104,17 +93,8 @@ def test_a_decline_needs_a_reason_and_changes_nothing_without(client, basket):
     assert a.status == "quoted" and a.quotations[0].status == "current"
 
 
-def test_the_revision_request_appears_only_once_a_quotation_exists(client, world):
-    filed = inquiries.file_inquiries(
-        [inquiries.LineRequest(world.product_a, 10, "tests")],
-        inquiries.Contact(name="Ana", organisation="City", email="ana@city.example", country="BR"),
-        destination=None,
-        incoterm=None,
-        required_by=None,
-        message=None,
-    )
-    db.session.commit()
-    token = filed.inquiries[0][1]
+def test_the_revision_request_appears_only_once_a_quotation_exists(client, world, file_inquiry):
+    ((_inquiry, token),) = file_inquiry((world.product_a, 10))
     page = _text(client.get(f"/inquiry/track/{token}"))
     assert "Ask for a revised quotation" not in page and "No quotation yet" in page
     refused = client.post(

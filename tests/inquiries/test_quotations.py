@@ -16,18 +16,10 @@ FUTURE = (date.today() + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
-def inquiry(world):
+def inquiry(world, file_inquiry):
     """5,000 tests of maker A's product asked, no quotation yet."""
-    filed = inquiries.file_inquiries(
-        [inquiries.LineRequest(world.product_a, 5000, "tests")],
-        inquiries.Contact(name="Ana", organisation="City", email="ana@city.example", country="BR"),
-        destination=None,
-        incoterm=None,
-        required_by=None,
-        message=None,
-    )
-    db.session.commit()
-    return filed.inquiries[0][0]
+    ((inquiry, _token),) = file_inquiry((world.product_a, 5000))
+    return inquiry
 
 
 def _form(**changes):
