@@ -133,6 +133,21 @@ def bench_comparison(client, token: str) -> None:
           f"{columns} columns)")  # fmt: skip
 
 
+def _seeded_app(database: str, tmp: str, **overrides):
+    """An app on a fresh database with the full seed and the quoted basket of ten makers;
+    returns it with two makers' product slugs and the basket's tracking token."""
+    config = {"SQLALCHEMY_DATABASE_URI": database, "SEARCH_INDEX_DIR": tmp,
+              "MAIL_OUTBOX_DIR": tmp, **overrides}  # fmt: skip
+    app = create_app("testing", config)
+    with app.app_context():
+        db.create_all()
+        load_seed(ROOT / "seed")
+        db.session.commit()
+        slugs, token = _two_makers(), _basket_of_ten()
+        db.session.remove()
+    return app, slugs, token
+
+
 def bench_over_http() -> None:
     """The same two figures from a gunicorn server that has been running a while."""
     import http.cookiejar
@@ -155,17 +170,9 @@ def bench_over_http() -> None:
         }  # fmt: skip
         env.pop("MAIL_SERVER", None)
         # The server's own key, so that the basket's tracking token opens it there.
-        overrides = {"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": env["SECRET_KEY"],
-                     "MAIL_OUTBOX_DIR": tmp}  # fmt: skip
-        app = create_app("testing", overrides)
+        app, slugs, token = _seeded_app(database, tmp, SECRET_KEY=env["SECRET_KEY"])
         with app.app_context():
-            db.create_all()
-            load_seed(ROOT / "seed")
-            db.session.commit()
-            slugs = _two_makers()
-            token = _basket_of_ten()
-            db.session.remove()
-            db.engine.dispose()
+            db.engine.dispose()  # the server opens the file on its own
         port = free_port()
         server = serve("wsgi:app", env, port, work / "gunicorn.log")
         base = f"http://127.0.0.1:{port}"
@@ -216,17 +223,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def main() -> None:
     logging.disable(logging.INFO)  # filing logs every inquiry
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            "testing",
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3", "SEARCH_INDEX_DIR": tmp,
-             "MAIL_OUTBOX_DIR": tmp},
-        )  # fmt: skip
-        with app.app_context():
-            db.create_all()
-            load_seed(ROOT / "seed")
-            db.session.commit()
-            slugs = _two_makers()
-            token = _basket_of_ten()
+        app, slugs, token = _seeded_app(f"sqlite:///{tmp}/bench.sqlite3", tmp)
         client = app.test_client()
         print(f"Inquiries: {ROUNDS} requests each, SQLite file, WSGI test client, full seed")
         bench_filing(client, slugs)
