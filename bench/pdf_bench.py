@@ -82,7 +82,7 @@ def _pick_products(app) -> list[str]:
 def spec_sheets(app, workdir: Path) -> list[dict]:
     import weasyprint
 
-    from catalogue.exports import pdf, services
+    from catalogue.exports import pdf, pdfcache
     from catalogue.supplies import services as supplies
 
     client = app.test_client()
@@ -92,7 +92,7 @@ def spec_sheets(app, workdir: Path) -> list[dict]:
         cache = workdir / "exports" / "spec-sheets" / slug
         with app.test_request_context(base_url="http://localhost/"):
             product = supplies.get_published_product(slug)
-            html = services.spec_sheet_html(product, f"http://localhost/supplies/products/{slug}")
+            html = pdfcache.spec_sheet_html(product, f"http://localhost/supplies/products/{slug}")
 
         def floor(html=html):
             fetcher = pdf.StaticOnlyFetcher(app.static_folder)
@@ -154,13 +154,13 @@ def brochure_child() -> None:
     database, workdir = Path(sys.argv[2]), Path(sys.argv[3])
     app = _app(database, workdir)  # the catalogue seeded by the parent process
 
-    from catalogue.exports import jobs, services
+    from catalogue.exports import brochures, jobs
     from catalogue.exports.models import ExportJob
     from catalogue.extensions import db
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with app.test_request_context(base_url="http://localhost/"):
-        job = services.create_brochure_job(None, {})
+        job = brochures.create_brochure_job(None, {})
         db.session.commit()
         start = time.perf_counter()
         jobs.run_job(job.id)
@@ -173,7 +173,7 @@ def brochure_child() -> None:
                     "error": job.error,
                     "seconds": round(seconds, 2),
                     "pages": job.page_count,
-                    "manufacturers": len(services.brochure_manufacturers({})),
+                    "manufacturers": len(brochures.brochure_manufacturers({})),
                     "size_mb": round((job.file_size or 0) / 1048576, 2),
                     "rss_before_mb": round(rss_before / 1024),
                     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from catalogue import create_app  # noqa: E402 (after the path set-up above)
 from catalogue.extensions import db  # noqa: E402
-from catalogue.search.index import SearchIndex  # noqa: E402
+from catalogue.search.store import SearchIndex  # noqa: E402
 
 TARGETS = {"seed_http_p95": 25.0, "large_p95": 60.0, "seed_reindex_s": 5.0}
 PASSES = 3
@@ -374,8 +374,8 @@ def bench_fts(docs, queries, workdir: Path) -> dict:
 
 
 def run_seed(workdir: Path) -> dict:
-    from catalogue.search.documents import all_documents
     from catalogue.search.indexer import current_index, rebuild_index
+    from catalogue.search.registry import all_documents
     from catalogue.supplies.seed import load_seed
 
     app = create_app(

@@ -1,6 +1,5 @@
 """The CAC Medical Supplies Export Portal application factory."""
 
-import logging
 import threading
 from pathlib import Path
 
@@ -29,11 +28,11 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_page_cache(app)
     register_security_headers(app)
     register_cli(app)
     register_background_work(app)
     register_search(app)
-    logging.basicConfig(level=logging.INFO)
     return app
 
 
@@ -132,6 +131,12 @@ def register_template_helpers(app: Flask) -> None:
     from catalogue.lib.templating import register
 
     register(app)
+
+
+def register_page_cache(app: Flask) -> None:
+    from catalogue.lib.pagecache import init_app
+
+    init_app(app)
 
 
 def register_security_headers(app: Flask) -> None:

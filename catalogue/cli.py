@@ -174,7 +174,7 @@ def exports_worker(burst: bool) -> None:
 @exports.command("cleanup")
 def exports_cleanup() -> None:
     """Delete brochure files older than EXPORT_RETENTION_DAYS."""
-    from catalogue.exports.services import cleanup_exports
+    from catalogue.exports.brochures import cleanup_exports
 
     removed = cleanup_exports()
     db.session.commit()

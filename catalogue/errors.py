@@ -1,13 +1,43 @@
 """Domain exceptions and the one error handler that renders every HTTP error in the site's style."""
 
 import logging
+from typing import NamedTuple
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 logger = logging.getLogger(__name__)
 
-PAGE_CODES = {400, 403, 404, 405, 413, 429, 500}
+
+class ErrorPage(NamedTuple):
+    title: str
+    message: str
+    # Whether abort(code, description=...) may replace the message: not where the description
+    # is technical (405, 429) or could leak internals (500).
+    shows_description: bool = True
+
+
+ERROR_PAGES = {
+    400: ErrorPage("Bad request", "We could not understand that request."),
+    403: ErrorPage("Access denied", "You do not have permission to open this page."),
+    404: ErrorPage(
+        "Page not found",
+        "We could not find that page. It may have moved, or the address may be mistyped.",
+    ),
+    405: ErrorPage("Method not allowed", "This page cannot be used that way.", False),
+    413: ErrorPage("File too large", "The file you sent is larger than we accept."),
+    429: ErrorPage(
+        "Too many requests",
+        "You have sent too many requests in a short time. Please wait a minute and try again.",
+        False,
+    ),
+    500: ErrorPage(
+        "Something went wrong",
+        "An unexpected error happened on our side. It has been logged; please try again in a "
+        "moment.",
+        False,
+    ),
+}
 
 
 class ServiceError(Exception):
@@ -27,8 +57,16 @@ def handle_http_error(error: HTTPException):
     code = error.code or 500
     if _wants_json():
         return jsonify(error=error.name, message=error.description, status=code), code
-    template = f"errors/{code}.html" if code in PAGE_CODES else "errors/generic.html"
-    return render_template(template, error=error), code
+    page = ERROR_PAGES.get(code)
+    if page is None:  # a rarer code: werkzeug's own name and description
+        title, message = error.name, error.description
+    elif page.shows_description and error.description:
+        title, message = page.title, error.description
+    else:
+        title, message = page.title, page.message
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message, known=page is not None
+    ), code
 
 
 def handle_unexpected_error(error: Exception):

@@ -1,6 +1,7 @@
 """Imports every feature's models so that Alembic and the app see all tables."""
 
 from catalogue.accounts.models import AccountToken, User
+from catalogue.audit.models import ChangeRecord
 from catalogue.content.models import Article, DailyFigure, NetworkLink, SectionView
 from catalogue.exports.models import ExportJob
 from catalogue.inquiries.models import (
@@ -17,7 +18,6 @@ from catalogue.inquiries.models import (
 )
 from catalogue.mail.models import OutboundEmail
 from catalogue.search.models import SearchChange
-from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import (
     Approval,
     Category,
@@ -27,7 +27,7 @@ from catalogue.supplies.models import (
     Product,
     ProductSpecimen,
 )
-from catalogue.supplies.pagecache import CatalogueVersion
+from catalogue.supplies.version import CatalogueVersion
 
 __all__ = [
     "AccountToken",
@@ -57,6 +57,5 @@ __all__ = [
     "ReferenceRate",
     "SearchChange",
     "SectionView",
-    "SearchChange",
     "User",
 ]

@@ -67,7 +67,7 @@ def _make_app(backend: str, schema: str, tmp_path: Path, **overrides):
 
 
 def _teardown(app, backend: str, schema: str) -> None:
-    from catalogue.search.index import close_index
+    from catalogue.search.store import close_index
 
     close_index(app.config["SEARCH_INDEX_DIR"])
     schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema

@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from catalogue.accounts.models import AccountToken, User
+from catalogue.audit.services import apply_changes
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
@@ -99,7 +100,7 @@ def _new_user(email: str, password: str, role: str, **fields) -> User:
 
 def create_staff_user(email: str, password: str) -> User:
     user = _new_user(email, password, "staff")
-    logger.info("Staff account %s created", user.email)
+    logger.info("Staff account %s created", user.id)
     return user
 
 
@@ -258,7 +259,7 @@ def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
         link=external_url("accounts.invitation_accept", token=token),
         days=days,
     )
-    logger.info("%s invited %s for %s", actor.email, address, manufacturer.slug)
+    logger.info("User %s invited a user for %s", actor.id, manufacturer.slug)
     return token
 
 
@@ -284,6 +285,4 @@ def accept_invitation(token: str, name: str, password: str) -> User:
 def set_user_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
         raise ServiceError(None, "You cannot deactivate your own account.")
-    from catalogue.staff.services import apply_changes
-
     apply_changes(actor, user, {"active": active})

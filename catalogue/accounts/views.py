@@ -18,7 +18,7 @@ from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
 from catalogue.inquiries import buyer
-from catalogue.inquiries import views as inquiry_views
+from catalogue.inquiries import pages as inquiry_pages
 from catalogue.inquiries.forms import DecisionForm, ReplyForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -235,7 +235,7 @@ def _inquiry_urls(inquiry) -> dict:
 
 
 def _inquiry_page(inquiry, **forms_and_status):
-    return inquiry_views.officer_page(
+    return inquiry_pages.officer_page(
         inquiry, "accounts/inquiry_detail.html", _inquiry_urls(inquiry), **forms_and_status
     )
 
@@ -252,7 +252,7 @@ def inquiry_detail(inquiry_id):
 def inquiry_reply(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
     form = ReplyForm()
-    if inquiry_views.handle_officer_reply(inquiry, form, current_user):
+    if inquiry_pages.handle_officer_reply(inquiry, form, current_user):
         return redirect(url_for("accounts.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread"))
     return _inquiry_page(inquiry, reply_form=form, status=400)
 
@@ -262,7 +262,7 @@ def inquiry_reply(inquiry_id):
 def inquiry_decision(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
     form = DecisionForm()
-    if inquiry_views.handle_decision(inquiry, form, current_user):
+    if inquiry_pages.handle_decision(inquiry, form, current_user):
         return redirect(
             url_for("accounts.inquiry_detail", inquiry_id=inquiry.id, _anchor="decision")
         )
@@ -273,7 +273,7 @@ def inquiry_decision(inquiry_id):
 @login_required
 def inquiry_withdraw(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
-    inquiry_views.handle_withdraw(inquiry, current_user)
+    inquiry_pages.handle_withdraw(inquiry, current_user)
     return redirect(url_for("accounts.inquiry_detail", inquiry_id=inquiry.id))
 
 
@@ -282,7 +282,7 @@ def inquiry_withdraw(inquiry_id):
 def inquiry_compare(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
     currency = {"currency": request.args["currency"]} if request.args.get("currency") else {}
-    return inquiry_views.comparison_response(
+    return inquiry_pages.comparison_response(
         inquiry,
         "html",
         {
@@ -296,16 +296,16 @@ def inquiry_compare(inquiry_id):
 @bp.get("/inquiries/<int:inquiry_id>/compare.csv")
 @login_required
 def inquiry_compare_csv(inquiry_id):
-    return inquiry_views.comparison_response(_own_inquiry(inquiry_id), "csv")
+    return inquiry_pages.comparison_response(_own_inquiry(inquiry_id), "csv")
 
 
 @bp.get("/inquiries/<int:inquiry_id>/compare.pdf")
 @login_required
 def inquiry_compare_pdf(inquiry_id):
-    return inquiry_views.comparison_response(_own_inquiry(inquiry_id), "pdf")
+    return inquiry_pages.comparison_response(_own_inquiry(inquiry_id), "pdf")
 
 
 @bp.get("/inquiries/<int:inquiry_id>/quotations/<int:quotation_id>.pdf")
 @login_required
 def inquiry_quotation_pdf(inquiry_id, quotation_id):
-    return inquiry_views.send_quotation_pdf(_own_inquiry(inquiry_id), quotation_id)
+    return inquiry_pages.send_quotation_pdf(_own_inquiry(inquiry_id), quotation_id)

@@ -1,6 +1,6 @@
 """The OpenAPI 3 document of the public API (kept beside the serializers it describes)."""
 
-from catalogue.search.documents import REGISTRY
+from catalogue.search.registry import REGISTRY
 from catalogue.supplies.models import AUTHORITIES
 from catalogue.supplies.services import FACETS, MAX_QUERY_LENGTH
 

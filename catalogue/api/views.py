@@ -5,20 +5,13 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from catalogue.api import serializers
 from catalogue.api.openapi import openapi_document
 from catalogue.search import services as search
-from catalogue.search.documents import REGISTRY
+from catalogue.search.registry import REGISTRY
 from catalogue.supplies import services as supplies
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
-
-
-@bp.before_request
-def refuse_nul_characters():
-    # PostgreSQL cannot store or compare text holding NUL; say so instead of failing.
-    if any("\x00" in value for value in request.args.values()):
-        abort(400, description="Query arguments must not contain NUL characters.")
 
 
 @bp.after_request

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from catalogue.audit.services import apply_changes, record_change
 from catalogue.content.models import (
     ARTICLE_STATUSES,
     LINK_KINDS,
@@ -31,7 +32,6 @@ from catalogue.content.models import (
 )
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
-from catalogue.staff.services import apply_changes, record_change
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import threading
 
 from flask import Flask, current_app
 
-from catalogue.exports import services
+from catalogue.exports import brochures
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
@@ -72,8 +72,10 @@ def run_job(job_id: int) -> None:
     job.stage = "Starting"
     save_progress(job, 0, "Starting")
     try:
-        rendered = services.build_brochure(job, lambda done, stage: save_progress(job, done, stage))
-        services.store_brochure(job, rendered)
+        rendered = brochures.build_brochure(
+            job, lambda done, stage: save_progress(job, done, stage)
+        )
+        brochures.store_brochure(job, rendered)
         db.session.commit()
         logger.info("Export job %s done: %d pages", job.id, rendered.page_count)
     except Exception as error:
@@ -85,7 +87,7 @@ def run_job(job_id: int) -> None:
         job.error = f"{type(error).__name__}: {error}"[:2000]
         job.finished_at = utcnow()
         db.session.commit()
-    services.cleanup_exports()
+    brochures.cleanup_exports()
     db.session.commit()
 
 

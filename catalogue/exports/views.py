@@ -2,12 +2,12 @@
 
 from flask import Blueprint, abort, current_app, request, url_for
 
-from catalogue.exports import services
+from catalogue.exports import pdfcache
 
 bp = Blueprint("exports", __name__)
 
 
-def _send(stored: services.StoredPdf):
+def _send(stored: pdfcache.StoredPdf):
     response = current_app.response_class(stored.data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{stored.download_name}"'
     response.set_etag(stored.version)
@@ -20,7 +20,7 @@ def _send(stored: services.StoredPdf):
 @bp.get("/supplies/products/<slug>/spec-sheet.pdf")
 def spec_sheet(slug):
     product_url = url_for("supplies.product_detail", slug=slug, _external=True)
-    stored = services.spec_sheet(slug, product_url)
+    stored = pdfcache.spec_sheet(slug, product_url)
     if stored is None:
         abort(404, description="We could not find that product.")
     return _send(stored)
@@ -29,7 +29,7 @@ def spec_sheet(slug):
 @bp.get("/supplies/manufacturers/<slug>/profile.pdf")
 def manufacturer_profile(slug):
     manufacturer_url = url_for("supplies.manufacturer_detail", slug=slug, _external=True)
-    stored = services.manufacturer_profile(slug, manufacturer_url)
+    stored = pdfcache.manufacturer_profile(slug, manufacturer_url)
     if stored is None:
         abort(404, description="We could not find that manufacturer.")
     return _send(stored)

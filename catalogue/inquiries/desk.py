@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 
 from catalogue.accounts.models import User
+from catalogue.audit.services import apply_changes
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries.links import revoke_maker_link
@@ -54,8 +55,6 @@ def _forwarded(actor: User, inquiry: Inquiry, summary: str) -> None:
 
 def forward_to_contact(actor: User, inquiry: Inquiry, address: str, source: str) -> None:
     """Staff add a contact e-mail to the maker (with where it comes from) and send the inquiry."""
-    from catalogue.staff.services import apply_changes
-
     _check_open(inquiry)
     address, source = _email(address), (source or "").strip()
     if not source:

@@ -7,7 +7,6 @@ number of processes running it at once send each reminder and each day's digest 
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import datetime, timedelta
 
@@ -23,8 +22,6 @@ from catalogue.lib.dates import add_business_days, aware, utcnow
 from catalogue.lib.periodic import start_periodic_thread
 from catalogue.lib.urls import external_url
 from catalogue.mail.services import queue_email
-
-logger = logging.getLogger(__name__)
 
 DIGEST_JOB = "inquiry_digest"
 

@@ -2,14 +2,12 @@
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -17,10 +15,19 @@ from flask_login import current_user
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
-from catalogue.inquiries import buyer, forms, links, quotations, services
-from catalogue.lib.money import is_currency
-from catalogue.supplies import pagecache
-from catalogue.supplies.documents import document_path, store_document
+from catalogue.inquiries import buyer, forms, links, services
+from catalogue.inquiries.pages import (
+    comparison_response,
+    handle_decision,
+    handle_maker_reply,
+    handle_officer_reply,
+    handle_quotation,
+    handle_withdraw,
+    maker_page,
+    officer_page,
+    send_quotation_pdf,
+)
+from catalogue.lib import pagecache
 
 bp = Blueprint("inquiries", __name__, url_prefix="/inquiry")
 
@@ -177,19 +184,6 @@ def _tracked(token: str):
     return inquiry
 
 
-def officer_page(inquiry, template, urls: dict, *, reply_form=None, decision_form=None, status=200):
-    """The buyer's view of one inquiry (tracking page or account page)."""
-    return render_template(
-        template,
-        inquiry=inquiry,
-        route=services.route_text(inquiry),
-        timeline=buyer.timeline(inquiry, audience="officer"),
-        reply_form=reply_form or forms.ReplyForm(),
-        decision_form=decision_form or forms.DecisionForm(),
-        **urls,
-    ), status
-
-
 def _track_urls(token: str, inquiry) -> dict:
     return {
         "reply_action": url_for("inquiries.track_reply", token=token),
@@ -266,112 +260,9 @@ def track_quotation_pdf(token, quotation_id):
     return send_quotation_pdf(_tracked(token), quotation_id)
 
 
-# Shared by the tracking page and the officer's account pages.
-
-
-def handle_officer_reply(inquiry, form, author) -> bool:
-    if not form.validate():
-        return False
-    try:
-        buyer.reply_as_officer(inquiry, form.body.data, form.revised_quotation.data, author)
-    except ServiceError as error:
-        # Shown beside the message: the revision box is hidden until a quotation exists.
-        form.body.errors = [*form.body.errors, error.message]
-        return False
-    db.session.commit()
-    flash("Your message is sent to the manufacturer.", "success")
-    return True
-
-
-def handle_decision(inquiry, form, author) -> bool:
-    action = request.form.get("action")
-    if action not in ("accept", "decline"):
-        abort(400, description="Choose to accept or to decline.")
-    quotation_id = request.form.get("quotation_id", "")
-    if not form.validate() or not quotation_id.isdigit():
-        form.form_errors.append("The decision could not be read; please try again.")
-        return False
-    try:
-        if action == "accept":
-            quotation = buyer.accept_quotation(inquiry, int(quotation_id), author)
-        else:
-            quotation = buyer.decline_quotation(
-                inquiry, int(quotation_id), form.reason.data, author
-            )
-    except ServiceError as error:
-        db.session.rollback()
-        field = getattr(form, error.field or "", None)
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-        else:
-            form.form_errors.append(error.message)
-        return False
-    db.session.commit()
-    word = "accepted" if action == "accept" else "declined"
-    flash(
-        f"You {word} quotation {quotation.label}. {inquiry.manufacturer.name} will be e-mailed.",
-        "success",
-    )
-    return True
-
-
-def handle_withdraw(inquiry, author) -> None:
-    try:
-        services.close("officer", inquiry, "withdrawn", author)
-    except ServiceError as error:
-        flash(error.message, "error")
-        return
-    db.session.commit()
-    flash("The inquiry is withdrawn; the manufacturer will be e-mailed.", "success")
-
-
 def _currency_arg() -> dict:
     currency = request.args.get("currency")
     return {"currency": currency} if currency else {}
-
-
-def comparison_response(inquiry, kind: str, urls: dict | None = None):
-    """The side-by-side comparison of the quotations of the inquiry's basket."""
-    target = request.args.get("currency") or None
-    if target is not None and not is_currency(target):
-        abort(400, description="Unknown currency.")
-    group = buyer.group_of(inquiry)
-    comparison = quotations.compare_group(group, target=target)
-    name = f"quotations-{group[0].reference}"
-    if kind == "csv":
-        return Response(
-            quotations.comparison_csv(comparison),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-        )
-    if kind == "pdf":
-        return Response(
-            quotations.comparison_pdf(comparison, group),
-            mimetype="application/pdf",
-            headers={"Content-Disposition": f"attachment; filename={name}.pdf"},
-        )
-    return render_template(
-        "inquiries/compare.html",
-        comparison=comparison,
-        column_chunks=quotations.column_chunks(comparison),
-        group=group,
-        rows=quotations.COMPARED,
-        currencies=sorted({c.quotation.currency for c in comparison.columns}),
-        **(urls or {}),
-    )
-
-
-def send_quotation_pdf(inquiry, quotation_id: int):
-    """A quotation's PDF attachment, for whoever may see the inquiry (buyer, maker, staff)."""
-    quotation = next((q for q in inquiry.quotations if q.id == quotation_id), None)
-    if quotation is None or quotation.document is None:
-        abort(404)
-    return send_file(
-        document_path(quotation.document),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{inquiry.reference}-quotation-{quotation.label}.pdf",
-    )
 
 
 # --- The maker's private link (inquiries e-mailed to an address on file) ----------------------
@@ -382,22 +273,6 @@ def _maker_inquiry(token: str):
     if inquiry is None:
         abort(404, description="This link is invalid or has expired. Ask CAC staff for a new one.")
     return inquiry
-
-
-def maker_page(inquiry, template, urls: dict, *, reply_form=None, quotation_form=None,
-               close_form=None, status=200):  # fmt: skip
-    """The maker's view of one inquiry (portal inbox or private link)."""
-    return render_template(
-        template,
-        inquiry=inquiry,
-        route=services.route_text(inquiry),
-        timeline=buyer.timeline(inquiry, audience="manufacturer"),
-        reply_due=services.reply_due(inquiry),
-        reply_form=reply_form or forms.ReplyForm(),
-        quotation_form=quotation_form or forms.quotation_form(inquiry),
-        close_form=close_form or forms.CloseForm("manufacturer", prefix="c"),
-        **urls,
-    ), status
 
 
 def _maker_urls(token: str) -> dict:
@@ -443,47 +318,3 @@ def maker_quote(token):
 @bp.get("/respond/<token>/quotations/<int:quotation_id>.pdf")
 def maker_quotation_pdf(token, quotation_id):
     return send_quotation_pdf(_maker_inquiry(token), quotation_id)
-
-
-# Shared by the private link and the manufacturer portal.
-
-
-def handle_maker_reply(inquiry, form, actor) -> bool:
-    if not form.validate():
-        return False
-    try:
-        services.reply_as_manufacturer(actor, inquiry, form.body.data)
-    except ServiceError as error:
-        form.body.errors = [*form.body.errors, error.message]
-        return False
-    db.session.commit()
-    flash("Reply sent; the buyer will be e-mailed.", "success")
-    return True
-
-
-def handle_quotation(inquiry, form, actor, via: str) -> bool:
-    """Check and save a quotation version with its optional PDF; errors go beside their field."""
-    if not form.validate():
-        return False
-    try:
-        document_id = None
-        upload = form.attachment.data
-        if upload and upload.filename:
-            document = store_document(
-                upload, kind="quotation", title=f"Quotation {inquiry.reference}",
-                uploader=actor, owner=inquiry.manufacturer,
-            )  # fmt: skip
-            if document.content_type != "application/pdf":
-                raise ServiceError("attachment", "The quotation attachment must be a PDF.")
-            document_id = document.id
-        quotation = quotations.submit_quotation(
-            inquiry, form.offer(document_id), actor=actor, via=via
-        )
-    except ServiceError as error:
-        db.session.rollback()
-        # Upload errors name "file", which the form calls `attachment`.
-        form.attach_error("attachment" if error.field == "file" else error.field, error.message)
-        return False
-    db.session.commit()
-    flash(f"Quotation {quotation.label} sent; the buyer will be e-mailed.", "success")
-    return True

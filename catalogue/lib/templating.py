@@ -3,14 +3,14 @@
 import re
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, request, session, url_for
 from markupsafe import Markup
 
 from catalogue.lib.money import format_money
 
 ON_REQUEST = Markup('<span class="on-request">on request</span>')
 
-# Header navigation: (label, endpoint). Sections appear once their feature is installed.
+# Header navigation: (label, endpoint).
 NAV_ITEMS = (
     ("Home", "content.home"),
     ("Mayor's Note", "content.mayors_note_list"),
@@ -53,25 +53,6 @@ def source_link(source: str) -> Markup:
     return link
 
 
-def nav_items():
-    views = current_app.view_functions
-    return [(label, endpoint) for label, endpoint in NAV_ITEMS if endpoint in views]
-
-
-def has_endpoint(endpoint: str) -> bool:
-    """Whether a feature's view is installed (lets pages link to features as they land)."""
-    return endpoint in current_app.view_functions
-
-
-def search_endpoint() -> str:
-    """Where the header search box sends its query."""
-    return (
-        "search.search"
-        if "search.search" in current_app.view_functions
-        else "supplies.product_list"
-    )
-
-
 def url_with(**changes) -> str:
     """The current URL with some query arguments replaced (None removes one)."""
     args = request.args.to_dict(flat=False)
@@ -93,9 +74,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(number, "number")
     app.add_template_filter(format_money, "money")
     app.add_template_filter(source_link, "source_link")
-    app.add_template_global(nav_items)
+    app.add_template_global(NAV_ITEMS, "nav_items")
     app.add_template_global(url_with)
-    app.add_template_global(search_endpoint)
-    app.add_template_global(has_endpoint)
     app.add_template_global(basket_count)
     app.add_template_global(ON_REQUEST, "on_request")

@@ -133,12 +133,13 @@ def deliver_pending(limit: int = BATCH_SIZE) -> dict[str, int]:
             if email.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
                 email.status = "failed"
                 counts["failed"] += 1
-                logger.error("Mail %s to %s failed for good: %s", email.id, email.to_address, error)
+                # SMTP errors may quote the address: log their kind (last_error has the rest).
+                logger.error("Mail %s failed for good: %s", email.id, type(error).__name__)
             else:
                 email.status = "pending"
                 email.next_attempt_at = utcnow() + backoff(email.attempts)
                 counts["retry"] += 1
-                logger.warning("Mail %s will be retried: %s", email.id, error)
+                logger.warning("Mail %s will be retried: %s", email.id, type(error).__name__)
         else:
             email.attempts += 1
             email.status = "sent"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
 from catalogue.extensions import db
+from catalogue.inquiries.models import Inquiry
 from catalogue.supplies.models import Approval, Document, Manufacturer, PerformanceResult, Product
 
 # Facts a buyer needs before asking for a quotation; the dashboard lists the missing ones.
@@ -100,6 +102,39 @@ def own_document(user, document_id: int) -> Document:
     if document is None:
         abort(404)
     return document
+
+
+def own_inquiry(user, inquiry_id: int) -> Inquiry:
+    inquiry = db.session.scalar(
+        sa.select(Inquiry).where(
+            Inquiry.id == inquiry_id, Inquiry.manufacturer_id == user.manufacturer_id
+        )
+    )
+    if inquiry is None:
+        abort(404)
+    return inquiry
+
+
+def own_inquiry_page(user, status: str | None, page: int) -> Pagination:
+    """The maker's inquiries, newest first, optionally of one status; past the end is empty."""
+    stmt = (
+        sa.select(Inquiry)
+        .where(Inquiry.manufacturer_id == user.manufacturer_id)
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+    )
+    if status:
+        stmt = stmt.where(Inquiry.status == status)
+    return db.paginate(stmt, page=page, per_page=30, error_out=False)
+
+
+def own_inquiry_counts(user) -> dict[str, int]:
+    """How many of the maker's inquiries are in each status."""
+    stmt = (
+        sa.select(Inquiry.status, sa.func.count())
+        .where(Inquiry.manufacturer_id == user.manufacturer_id)
+        .group_by(Inquiry.status)
+    )
+    return dict(db.session.execute(stmt).all())
 
 
 def company_documents(maker: Manufacturer) -> list[Document]:

@@ -1,6 +1,6 @@
 """Keeping the index in step with the database.
 
-1. Every flush that touches a watched model (see `documents.REGISTRY`) writes search-change
+1. Every flush that touches a watched model (see `registry.REGISTRY`) writes search-change
    rows in the same transaction, so a change reaches the index if and only if it commits.
 2. `apply_pending_changes()` reloads the documents named by rows newer than the index's
    watermark and writes them. One process per machine does it at a time (a non-blocking
@@ -30,9 +30,9 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from catalogue.extensions import db
-from catalogue.search.documents import REGISTRY, all_documents, documents
-from catalogue.search.index import BrokenIndex, SearchIndex, get_index
 from catalogue.search.models import SearchChange
+from catalogue.search.registry import REGISTRY, all_documents, documents
+from catalogue.search.store import BrokenIndex, SearchIndex, get_index
 
 logger = logging.getLogger(__name__)
 

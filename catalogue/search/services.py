@@ -11,9 +11,10 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from catalogue.extensions import db
-from catalogue.search.documents import REGISTRY
-from catalogue.search.index import SORTS, BrokenIndex, Hit, Results
 from catalogue.search.indexer import current_index
+from catalogue.search.query import SORTS, Hit, Results
+from catalogue.search.registry import REGISTRY
+from catalogue.search.store import BrokenIndex
 from catalogue.supplies import services as supplies
 from catalogue.supplies.models import AUTHORITY_SHORT, Category, Manufacturer, Product
 
@@ -132,12 +133,7 @@ def search_catalogue(
 
 def _items(results: Results) -> list[ResultItem]:
     product_ids = [int(h.key.split(":")[1]) for h in results.hits if h.type == "product"]
-    products = {}
-    if product_ids:
-        stmt = (
-            sa.select(Product).where(Product.id.in_(product_ids)).options(*supplies._LISTING_LOAD)
-        )
-        products = {p.id: p for p in db.session.scalars(stmt)}
+    products = supplies.products_for_listing(product_ids) if product_ids else {}
     items = []
     for hit in results.hits:
         product = products.get(int(hit.key.split(":")[1])) if hit.type == "product" else None

@@ -2,22 +2,15 @@
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from catalogue.lib import pagecache
 from catalogue.lib.paging import page_arg
 from catalogue.search import services
-from catalogue.search.documents import REGISTRY
-from catalogue.supplies import pagecache
+from catalogue.search.registry import REGISTRY
 from catalogue.supplies import services as supplies
 
 bp = Blueprint("search", __name__)
 
 SORT_LABELS = {"relevance": "Relevance", "name": "Name", "newest": "Newest"}
-
-
-@bp.before_request
-def refuse_nul_characters():
-    # PostgreSQL cannot compare text holding NUL (the fallback search queries it); say so.
-    if any("\x00" in value for value in request.args.values()):
-        abort(400, description="The search must not contain NUL characters.")
 
 
 def read_query() -> tuple[str, bool]:

@@ -1,69 +1,27 @@
-"""Staff operations: the audit trail and the work waiting for staff."""
+"""Staff queries: the work waiting for staff and the back-office lists of every feature's rows."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import selectinload
 
+from catalogue.accounts.models import User
+from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
+from catalogue.inquiries.models import Inquiry, ReferenceRate
 from catalogue.lib.dates import utcnow
-from catalogue.staff.models import ChangeRecord
+from catalogue.mail.models import OutboundEmail
 from catalogue.supplies.models import Approval, Manufacturer, Product
 
 STALE_AFTER = timedelta(days=180)
 
 
-def _as_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def record_change(actor, entity, field: str, old, new) -> ChangeRecord | None:
-    """Write one ChangeRecord (who, when, field, old, new); nothing when the value is the same."""
-    old_text, new_text = _as_text(old), _as_text(new)
-    if old_text == new_text:
-        return None
-    record = ChangeRecord(
-        entity_type=entity.__tablename__,
-        entity_id=entity.id,
-        field=field,
-        old_value=old_text,
-        new_value=new_text,
-        actor_id=actor.id if actor is not None else None,
-    )
-    db.session.add(record)
-    return record
-
-
-def apply_changes(actor, entity, values: dict) -> list[ChangeRecord]:
-    """Set attributes on an entity and record each one that really changed."""
-    db.session.flush()  # a new entity needs its id before its history can point at it
-    records = []
-    for field, new in values.items():
-        old = getattr(entity, field)
-        record = record_change(actor, entity, field, old, new)
-        if record is not None:
-            setattr(entity, field, new)
-            records.append(record)
-    return records
-
-
-def history_of(entity) -> list[ChangeRecord]:
-    stmt = (
-        sa.select(ChangeRecord)
-        .where(
-            ChangeRecord.entity_type == entity.__tablename__, ChangeRecord.entity_id == entity.id
-        )
-        .order_by(ChangeRecord.created_at.desc(), ChangeRecord.id.desc())
-    )
-    return list(db.session.scalars(stmt))
+def _page(stmt, page: int, per_page: int) -> Pagination:
+    # A page past the end is an empty page, not a 404.
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def waiting_work() -> dict:
@@ -87,3 +45,133 @@ def waiting_work() -> dict:
         .order_by(Product.updated_at)
     ).all()
     return {"claims": claims, "unverified_makers": unverified_makers, "stale_products": stale}
+
+
+# --- Manufacturers, products, approval claims -----------------------------------------------
+
+
+def _approval_count(status: str):
+    return (
+        sa.select(sa.func.count(Approval.id))
+        .join(Product, Approval.product_id == Product.id)
+        .where(Product.manufacturer_id == Manufacturer.id, Approval.status == status)
+        .scalar_subquery()
+    )
+
+
+def manufacturers_with_claim_counts() -> list[sa.Row]:
+    """Every manufacturer by name, each as (manufacturer, verified count, claimed count)."""
+    stmt = sa.select(
+        Manufacturer, _approval_count("verified"), _approval_count("claimed")
+    ).order_by(Manufacturer.name)
+    return list(db.session.execute(stmt).all())
+
+
+def manufacturers_by_name() -> list[Manufacturer]:
+    return list(db.session.scalars(sa.select(Manufacturer).order_by(Manufacturer.name)))
+
+
+def manufacturer_users(maker: Manufacturer) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.manufacturer_id == maker.id).order_by(User.email)
+        )
+    )
+
+
+def manufacturer_products(maker: Manufacturer) -> list[Product]:
+    return list(
+        db.session.scalars(
+            sa.select(Product).where(Product.manufacturer_id == maker.id).order_by(Product.name)
+        )
+    )
+
+
+def product_page(q: str, page: int) -> Pagination:
+    """Products of every maker and status, by maker and name; `q` matches either name."""
+    stmt = (
+        sa.select(Product)
+        .join(Product.manufacturer)
+        .options(selectinload(Product.manufacturer))
+        .order_by(Manufacturer.name, Product.name)
+    )
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Product.name).like(like), sa.func.lower(Manufacturer.name).like(like)
+            )
+        )
+    return _page(stmt, page, 50)
+
+
+def claims_with_status(status: str) -> list[Approval]:
+    """Approval claims in one state, longest unchanged first."""
+    return list(
+        db.session.scalars(
+            sa.select(Approval).where(Approval.status == status).order_by(Approval.updated_at)
+        )
+    )
+
+
+# --- Inquiries ------------------------------------------------------------------------------
+
+
+def _inquiries(status: str | None, maker_slug: str | None):
+    stmt = sa.select(Inquiry).order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+    if status:
+        stmt = stmt.where(Inquiry.status == status)
+    if maker_slug:
+        stmt = stmt.join(Manufacturer, Inquiry.manufacturer_id == Manufacturer.id).where(
+            Manufacturer.slug == maker_slug
+        )
+    return stmt.options(selectinload(Inquiry.manufacturer))
+
+
+def inquiry_page(status: str | None, maker_slug: str | None, page: int) -> Pagination:
+    """Every maker's inquiries, newest first, optionally of one status and one maker."""
+    return _page(_inquiries(status, maker_slug), page, 50)
+
+
+def filtered_inquiries(status: str | None, maker_slug: str | None) -> list[Inquiry]:
+    """Every inquiry inquiry_page lists, all pages at once (for the CSV export)."""
+    return list(db.session.scalars(_inquiries(status, maker_slug)))
+
+
+# --- Users, audit trail, outgoing mail, exchange rates --------------------------------------
+
+
+def user_page(role: str | None, page: int) -> Pagination:
+    stmt = sa.select(User).order_by(User.role, User.email)
+    if role:
+        stmt = stmt.where(User.role == role)
+    return _page(stmt, page, 50)
+
+
+def change_page(entity_type: str | None, page: int) -> Pagination:
+    """The audit trail, newest first, optionally for one kind of entry ("products", ...)."""
+    stmt = sa.select(ChangeRecord).order_by(ChangeRecord.created_at.desc(), ChangeRecord.id.desc())
+    if entity_type:
+        stmt = stmt.where(ChangeRecord.entity_type == entity_type)
+    return _page(stmt, page, 100)
+
+
+def mail_page(status: str | None, page: int) -> Pagination:
+    stmt = sa.select(OutboundEmail).order_by(OutboundEmail.id.desc())
+    if status:
+        stmt = stmt.where(OutboundEmail.status == status)
+    return _page(stmt, page, 50)
+
+
+def mail_counts() -> dict[str, int]:
+    """How many outgoing e-mails are in each state."""
+    stmt = sa.select(OutboundEmail.status, sa.func.count()).group_by(OutboundEmail.status)
+    return dict(db.session.execute(stmt).all())
+
+
+def rate_history_page(page: int) -> Pagination:
+    """Every reference rate entered, newest first."""
+    stmt = sa.select(ReferenceRate).order_by(
+        ReferenceRate.as_of.desc(), ReferenceRate.created_at.desc(), ReferenceRate.id.desc()
+    )
+    return _page(stmt, page, 100)

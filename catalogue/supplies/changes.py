@@ -10,12 +10,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from catalogue.audit.services import apply_changes, record_change
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.lib.slugs import slugify
 from catalogue.mail.services import queue_email
-from catalogue.staff.services import apply_changes, record_change
 from catalogue.supplies.models import (
     AUTHORITIES,
     Approval,
@@ -70,7 +70,7 @@ def create_product(
     db.session.flush()
     record_change(actor, product, "created", None, product.name)
     update_product(actor, product, values, specimens)
-    logger.info("%s created product %s", actor.email, product.slug)
+    logger.info("User %s created product %s", actor.id, product.slug)
     return product
 
 
@@ -94,7 +94,7 @@ def set_product_status(actor, product: Product, status: str) -> None:
         raise ServiceError("status", "Give the product a name and a category before publishing.")
     apply_changes(actor, product, {"status": status})
     product.updated_at = utcnow()
-    logger.info("%s set %s to %s", actor.email, product.slug, status)
+    logger.info("User %s set %s to %s", actor.id, product.slug, status)
 
 
 def add_performance(actor, product: Product, values: dict) -> PerformanceResult:
@@ -193,7 +193,7 @@ def verify_approval(actor, approval: Approval) -> None:
         },
     )
     _tell_manufacturer(approval, "approval_verified", f"Approval verified: {approval.product.name}")
-    logger.info("%s verified approval %s", actor.email, approval.id)
+    logger.info("User %s verified approval %s", actor.id, approval.id)
 
 
 def reject_approval(actor, approval: Approval, reason: str) -> None:
@@ -213,7 +213,7 @@ def reject_approval(actor, approval: Approval, reason: str) -> None:
     _tell_manufacturer(
         approval, "approval_rejected", f"Approval claim not accepted: {approval.product.name}"
     )
-    logger.info("%s rejected approval %s", actor.email, approval.id)
+    logger.info("User %s rejected approval %s", actor.id, approval.id)
 
 
 def _tell_manufacturer(approval: Approval, template: str, subject: str) -> None:

@@ -27,8 +27,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from catalogue.supplies.documents import DOCUMENT_KINDS
 from catalogue.supplies.models import AUTHORITIES, SPECIMEN_TYPES, TECHNOLOGIES
+from catalogue.supplies.uploads import DOCUMENT_KINDS
 
 HS_CODE = Regexp(
     r"^\d{4}(\.?\d{2}){0,3}$", message="Use digits like 3822.19 or 382219 (4 to 10 digits)."

@@ -94,9 +94,16 @@ def _text_condition(q: str):
     )
 
 
-def _conditions(filters: dict[str, list[str]], q: str | None, skip: str | None = None):
+def facet_conditions(filters: dict[str, list[str]], skip: str | None = None) -> list:
+    """The conditions for published products matching the facet filters (all but `skip`), as
+    the product list applies them; brochures select their products with them too."""
     conditions = [Product.status == "published"]
     conditions += [_condition(f, v) for f, v in filters.items() if f != skip]
+    return conditions
+
+
+def _conditions(filters: dict[str, list[str]], q: str | None, skip: str | None = None):
+    conditions = facet_conditions(filters, skip)
     if q:
         conditions.append(_text_condition(q))
     return conditions
@@ -113,6 +120,12 @@ def search_products(filters, q=None, sort="name", page=1, per_page=20):
         .options(*_LISTING_LOAD)
     )
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def products_for_listing(ids: list[int]) -> dict[int, Product]:
+    """Products by id, whatever their status, loaded with what a listing row shows."""
+    stmt = sa.select(Product).where(Product.id.in_(ids)).options(*_LISTING_LOAD)
+    return {p.id: p for p in db.session.scalars(stmt)}
 
 
 def facet_counts(filters, q=None) -> dict[str, list[FacetValue]]:

@@ -4,17 +4,13 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from catalogue.errors import ServiceError
 from catalogue.inquiries.metrics import typical_reply_time
+from catalogue.lib import pagecache
 from catalogue.lib.paging import page_arg
-from catalogue.supplies import pagecache, services
-from catalogue.supplies.documents import document_path
+from catalogue.supplies import services
 from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
+from catalogue.supplies.uploads import document_path
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
-
-
-@bp.record_once
-def _install_page_cache(state):
-    pagecache.install(state.app)
 
 
 @bp.get("/")

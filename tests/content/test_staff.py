@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from catalogue.audit.models import ChangeRecord
 from catalogue.content.models import Article, DailyFigure, NetworkLink
 from catalogue.content.seed import load_content_seed
 from catalogue.extensions import db
-from catalogue.staff.models import ChangeRecord
 from tests.conftest import SEED_DIR
 
 

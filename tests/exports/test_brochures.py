@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from catalogue.exports import jobs, pdf, services
+from catalogue.exports import brochures, jobs, pdf
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
@@ -200,7 +200,7 @@ def test_job_progress_moves_from_zero_to_total(client, staff, catalogue, monkeyp
 
 
 def test_queued_job_shows_zero_progress_and_is_polled(client, staff, catalogue):
-    job = services.create_brochure_job(staff, {"manufacturers": ["alpha"]})
+    job = brochures.create_brochure_job(staff, {"manufacturers": ["alpha"]})
     db.session.commit()
     html = client.get("/staff/exports/").get_data(as_text=True)
     assert f'data-status-url="/staff/exports/{job.id}/status"' in html
@@ -247,7 +247,7 @@ def test_failed_job_shows_its_error_and_can_be_retried(client, staff, catalogue,
 def test_files_are_deleted_after_the_retention_period(client, app, staff, catalogue):
     client.post("/staff/exports/", data={"manufacturers": ["alpha"]})
     job = _latest_job()
-    path = services.job_file(job)
+    path = brochures.job_file(job)
     assert path is not None and path.is_file()
     assert job.expires_at - job.finished_at == timedelta(days=app.config["EXPORT_RETENTION_DAYS"])
 
@@ -260,7 +260,7 @@ def test_files_are_deleted_after_the_retention_period(client, app, staff, catalo
 
 
 def test_stalled_running_job_is_marked_failed(client, staff, catalogue):
-    job = services.create_brochure_job(staff, {})
+    job = brochures.create_brochure_job(staff, {})
     job.status = "running"
     db.session.commit()
     db.session.execute(
@@ -276,7 +276,7 @@ def test_stalled_running_job_is_marked_failed(client, staff, catalogue):
 def test_background_thread_runs_the_job(app, staff, catalogue):
     # The default (no Redis, not synchronous): a thread of the app process runs the job.
     app.config["EXPORT_JOBS_SYNC"] = False
-    job = services.create_brochure_job(staff, {"manufacturers": ["alpha"]})
+    job = brochures.create_brochure_job(staff, {"manufacturers": ["alpha"]})
     job.parameters = {**job.parameters, "base_url": "https://portal.example/"}
     db.session.commit()
     with app.test_request_context():
@@ -286,7 +286,7 @@ def test_background_thread_runs_the_job(app, staff, catalogue):
     db.session.expire_all()
     job = db.session.get(ExportJob, job.id)
     assert job.status == "done", job.error
-    text = "\n".join(_pages(services.job_file(job).read_bytes()))
+    text = "\n".join(_pages(brochures.job_file(job).read_bytes()))
     assert "https://portal.example/supplies/products/alpha-ag/spec-sheet.pdf" in text
 
 

@@ -6,13 +6,13 @@ import pytest
 import sqlalchemy as sa
 
 from catalogue.accounts.models import User
+from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
 from catalogue.inquiries import desk
 from catalogue.inquiries.links import tracking_token
 from catalogue.inquiries.models import Inquiry, InquiryEvent
 from catalogue.mail.delivery import deliver_pending
 from catalogue.mail.models import OutboundEmail
-from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import Manufacturer
 from tests.fixtures.accounts import DEFAULT_PASSWORD
 from tests.inquiries.test_journey import inquiry_form

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from catalogue.accounts.models import User
+from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
-from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import Category, Document, Manufacturer, Product
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -6,9 +6,9 @@ import re
 import sqlalchemy as sa
 
 from catalogue.accounts.models import User
+from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
 from catalogue.mail.models import OutboundEmail
-from catalogue.staff.models import ChangeRecord
 from catalogue.supplies.models import Approval, Document, Product
 from tests.fixtures.accounts import DEFAULT_PASSWORD
 

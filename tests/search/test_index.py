@@ -5,8 +5,8 @@ The thresholds are lowered so that a few dozen documents count as "large".
 
 import pytest
 
-from catalogue.search import index as search_index
-from catalogue.search.index import SearchIndex
+from catalogue.search import query as search_query
+from catalogue.search.store import SearchIndex
 
 
 def _doc(n, title, specimen):
@@ -22,8 +22,8 @@ def _doc(n, title, specimen):
 
 @pytest.fixture
 def large_index(tmp_path, monkeypatch):
-    monkeypatch.setattr(search_index, "EXACT_COUNT_LIMIT", 10)
-    monkeypatch.setattr(search_index, "MAX_SCORED", 5)
+    monkeypatch.setattr(search_query, "EXACT_COUNT_LIMIT", 10)
+    monkeypatch.setattr(search_query, "MAX_SCORED", 5)
     docs = [_doc(n, f"Antigen Cassette {n}", "saliva" if n % 2 else "serum") for n in range(40)]
     docs.append(_doc(99, "Zeta Antigen Cassette", "serum"))
     ix = SearchIndex(tmp_path / "index")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from catalogue.extensions import db
-from catalogue.search.index import get_index
 from catalogue.search.indexer import (
     apply_pending_changes,
     ensure_index,
@@ -15,6 +14,7 @@ from catalogue.search.indexer import (
     rebuild_index,
 )
 from catalogue.search.models import SearchChange
+from catalogue.search.store import get_index
 
 
 def _titles(client, q):

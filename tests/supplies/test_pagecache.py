@@ -6,7 +6,7 @@ import re
 import pytest
 
 from catalogue.extensions import db
-from catalogue.supplies.pagecache import catalogue_version
+from catalogue.supplies.version import catalogue_version
 
 
 def _get(client, url):
@@ -110,7 +110,7 @@ def test_the_inquiry_form_is_kept_too_and_each_visitor_can_send_it(csrf_app):
 def test_on_postgresql_the_version_is_read_again_after_its_connection_is_lost(client, world):
     import sqlalchemy as sa
 
-    from catalogue.supplies.pagecache import _version_reader
+    from catalogue.supplies.version import _version_reader
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the separate version connection exists on PostgreSQL only")

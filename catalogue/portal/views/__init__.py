@@ -18,8 +18,8 @@ def manufacturers_only():
 
 from catalogue.portal.views import (  # noqa: E402, F401
     dashboard,
-    documents,
     inquiries,
     products,
     profile,
+    uploads,
 )

@@ -1,32 +1,21 @@
 """The manufacturer's inquiry inbox: read, reply, quote, close."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries import forms, services
-from catalogue.inquiries.models import INQUIRY_STATES, STATE_LABELS, Inquiry
-from catalogue.inquiries.views import (
+from catalogue.inquiries.models import INQUIRY_STATES, STATE_LABELS
+from catalogue.inquiries.pages import (
     handle_maker_reply,
     handle_quotation,
     maker_page,
     send_quotation_pdf,
 )
 from catalogue.lib.paging import page_arg
+from catalogue.portal import services as portal
 from catalogue.portal.views import bp
-
-
-def _own_inquiry(inquiry_id: int) -> Inquiry:
-    inquiry = db.session.scalar(
-        sa.select(Inquiry).where(
-            Inquiry.id == inquiry_id, Inquiry.manufacturer_id == current_user.manufacturer_id
-        )
-    )
-    if inquiry is None:
-        abort(404)
-    return inquiry
 
 
 @bp.get("/inquiries/")
@@ -34,21 +23,8 @@ def inquiry_list():
     status = request.args.get("status") or None
     if status is not None and status not in INQUIRY_STATES:
         abort(400, description="Unknown status filter.")
-    stmt = (
-        sa.select(Inquiry)
-        .where(Inquiry.manufacturer_id == current_user.manufacturer_id)
-        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
-    )
-    if status:
-        stmt = stmt.where(Inquiry.status == status)
-    counts = dict(
-        db.session.execute(
-            sa.select(Inquiry.status, sa.func.count())
-            .where(Inquiry.manufacturer_id == current_user.manufacturer_id)
-            .group_by(Inquiry.status)
-        ).all()
-    )
-    pagination = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
+    counts = portal.own_inquiry_counts(current_user)
+    pagination = portal.own_inquiry_page(current_user, status, page_arg())
     return render_template(
         "portal/inquiry_list.html", pagination=pagination, status=status, counts=counts,
         states=STATE_LABELS, reply_due=services.reply_due,
@@ -72,7 +48,7 @@ def _detail(inquiry, **forms_and_status):
 
 @bp.get("/inquiries/<int:inquiry_id>")
 def inquiry_detail(inquiry_id):
-    inquiry = _own_inquiry(inquiry_id)
+    inquiry = portal.own_inquiry(current_user, inquiry_id)
     if inquiry.status in ("new", "routed"):
         services.mark_read(inquiry, current_user)
         db.session.commit()
@@ -81,7 +57,7 @@ def inquiry_detail(inquiry_id):
 
 @bp.post("/inquiries/<int:inquiry_id>/reply")
 def inquiry_reply(inquiry_id):
-    inquiry = _own_inquiry(inquiry_id)
+    inquiry = portal.own_inquiry(current_user, inquiry_id)
     form = forms.ReplyForm()
     if handle_maker_reply(inquiry, form, current_user):
         return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread"))
@@ -90,7 +66,7 @@ def inquiry_reply(inquiry_id):
 
 @bp.post("/inquiries/<int:inquiry_id>/quotation")
 def inquiry_quote(inquiry_id):
-    inquiry = _own_inquiry(inquiry_id)
+    inquiry = portal.own_inquiry(current_user, inquiry_id)
     form = forms.quotation_form(inquiry)
     if handle_quotation(inquiry, form, current_user, "portal"):
         return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id, _anchor="thread"))
@@ -99,7 +75,7 @@ def inquiry_quote(inquiry_id):
 
 @bp.post("/inquiries/<int:inquiry_id>/close")
 def inquiry_close(inquiry_id):
-    inquiry = _own_inquiry(inquiry_id)
+    inquiry = portal.own_inquiry(current_user, inquiry_id)
     form = forms.CloseForm("manufacturer", prefix="c")
     if form.validate():
         try:
@@ -115,4 +91,4 @@ def inquiry_close(inquiry_id):
 
 @bp.get("/inquiries/<int:inquiry_id>/quotations/<int:quotation_id>.pdf")
 def inquiry_quotation_pdf(inquiry_id, quotation_id):
-    return send_quotation_pdf(_own_inquiry(inquiry_id), quotation_id)
+    return send_quotation_pdf(portal.own_inquiry(current_user, inquiry_id), quotation_id)

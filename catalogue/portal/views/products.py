@@ -3,20 +3,20 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from catalogue.audit.services import history_of
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.portal.views.documents import store_posted_document, upload_document
-from catalogue.staff.services import history_of
+from catalogue.portal.views.uploads import store_posted_document, upload_document
 from catalogue.supplies import changes
-from catalogue.supplies.documents import store_document
 from catalogue.supplies.forms import (
     ApprovalClaimForm,
     DocumentForm,
     PerformanceForm,
     product_form,
 )
+from catalogue.supplies.uploads import store_document
 
 
 def _edit_page(product, form, status=200, *, document_form=None, upload=None):

@@ -1,10 +1,10 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from catalogue.audit.services import history_of
 from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.staff.services import history_of
 from catalogue.supplies import changes
 from catalogue.supplies.forms import DocumentForm, ManufacturerForm
 

@@ -15,7 +15,6 @@ def staff_only():
 
 # Subject modules register their routes on bp when imported.
 from catalogue.staff.views import (  # noqa: E402, F401
-    catalogue,
     claims,
     content,
     dashboard,
@@ -23,4 +22,5 @@ from catalogue.staff.views import (  # noqa: E402, F401
     inquiries,
     people,
     rates,
+    supplies,
 )

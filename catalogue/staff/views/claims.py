@@ -1,13 +1,13 @@
 """Verifying or rejecting manufacturers' approval claims."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from catalogue.audit.services import history_of
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.staff import services
 from catalogue.staff.forms import RejectClaimForm
-from catalogue.staff.services import history_of
 from catalogue.staff.views import bp
 from catalogue.supplies import changes
 from catalogue.supplies.models import APPROVAL_STATES, Approval
@@ -18,10 +18,9 @@ def claim_list():
     status = request.args.get("status", "claimed")
     if status not in APPROVAL_STATES:
         abort(400, description="Unknown status filter.")
-    approvals = db.session.scalars(
-        sa.select(Approval).where(Approval.status == status).order_by(Approval.updated_at)
-    ).all()
-    return render_template("staff/claim_list.html", approvals=approvals, status=status)
+    return render_template(
+        "staff/claim_list.html", approvals=services.claims_with_status(status), status=status
+    )
 
 
 def _approval(approval_id: int) -> Approval:

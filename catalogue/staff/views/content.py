@@ -75,7 +75,9 @@ def _article_form(article: Article | None):
                 getattr(form, error.field or "title").errors.append(error.message)
             else:
                 db.session.commit()
-                logger.info("%s saved article %s/%s", current_user.email, saved.section, saved.slug)
+                logger.info(
+                    "User %s saved article %s/%s", current_user.id, saved.section, saved.slug
+                )
                 flash(f"Saved “{saved.title}”.", "success")
                 return redirect(url_for("staff.content_article_edit", article_id=saved.id))
     status = 400 if form.errors else 200
@@ -104,7 +106,7 @@ def _set_status(article_id: int, status: str):
         abort(400, description="The form expired; please try again.")
     content.set_article_status(current_user, article, status)
     db.session.commit()
-    logger.info("%s set article %s to %s", current_user.email, article.id, status)
+    logger.info("User %s set article %s to %s", current_user.id, article.id, status)
     flash(f"“{article.title}” is now {status}.", "success")
     if request.form.get("return_to") == "edit":
         return redirect(url_for("staff.content_article_edit", article_id=article.id))
@@ -184,8 +186,8 @@ def content_figures_import():
             if report.ok:
                 db.session.commit()
                 logger.info(
-                    "%s imported figures: %d added, %d updated",
-                    current_user.email,
+                    "User %s imported figures: %d added, %d updated",
+                    current_user.id,
                     report.added,
                     report.updated,
                 )

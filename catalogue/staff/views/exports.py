@@ -14,8 +14,8 @@ from flask import (
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
+from catalogue.exports import brochures as exports
 from catalogue.exports import jobs
-from catalogue.exports import services as exports
 from catalogue.exports.forms import BrochureForm
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db

@@ -4,10 +4,8 @@ per manufacturer, CSV export."""
 import csv
 import io
 
-import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
@@ -16,35 +14,25 @@ from catalogue.inquiries import services as inquiries
 from catalogue.inquiries.models import STATE_LABELS, Inquiry
 from catalogue.lib.dates import aware
 from catalogue.lib.paging import page_arg
+from catalogue.staff import services
 from catalogue.staff.views import bp
-from catalogue.supplies.models import Manufacturer
 
 # Each action on the inquiry page is its own form, told apart by its prefix.
 FORWARD, BY_EMAIL, OFFLINE, CLOSE = "fw", "em", "off", "cl"
 
 
-def _filtered():
-    stmt = sa.select(Inquiry).order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+def _filters() -> tuple[str | None, str | None]:
+    """The list's filters from the query string: a status and a manufacturer's slug."""
     status = request.args.get("status") or None
     if status is not None and status not in STATE_LABELS:
         abort(400, description="Unknown status filter.")
-    if status:
-        stmt = stmt.where(Inquiry.status == status)
-    maker = request.args.get("manufacturer") or None
-    if maker:
-        stmt = stmt.join(Manufacturer, Inquiry.manufacturer_id == Manufacturer.id).where(
-            Manufacturer.slug == maker
-        )
-    return stmt, status, maker
+    return status, request.args.get("manufacturer") or None
 
 
 @bp.get("/inquiries/")
 def inquiry_list():
-    stmt, status, maker = _filtered()
-    pagination = db.paginate(
-        stmt.options(selectinload(Inquiry.manufacturer)), page=page_arg(), per_page=50,
-        error_out=False,
-    )  # fmt: skip
+    status, maker = _filters()
+    pagination = services.inquiry_page(status, maker, page_arg())
     return render_template(
         "staff/inquiry_list.html",
         pagination=pagination,
@@ -54,7 +42,7 @@ def inquiry_list():
         routes={i.id: inquiries.route_text(i) for i in pagination.items},
         unrouted={i.id for i in pagination.items if _needs_forwarding(i)},
         stats=metrics.stats_by_manufacturer(),
-        makers=db.session.scalars(sa.select(Manufacturer).order_by(Manufacturer.name)).all(),
+        makers=services.manufacturers_by_name(),
     )
 
 
@@ -177,8 +165,7 @@ def inquiry_close(inquiry_id):
 
 @bp.get("/inquiries.csv")
 def inquiry_csv():
-    stmt, _status, _maker = _filtered()
-    rows = db.session.scalars(stmt.options(selectinload(Inquiry.manufacturer))).all()
+    rows = services.filtered_inquiries(*_filters())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(

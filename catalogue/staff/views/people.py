@@ -1,6 +1,5 @@
 """User accounts, the audit history and the outgoing mail, as staff oversee them."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -11,8 +10,8 @@ from catalogue.extensions import db
 from catalogue.lib.paging import page_arg
 from catalogue.mail.delivery import requeue
 from catalogue.mail.models import MAIL_STATES, OutboundEmail
+from catalogue.staff import services
 from catalogue.staff.forms import AuditFilterForm
-from catalogue.staff.models import ChangeRecord
 from catalogue.staff.views import bp
 
 
@@ -21,10 +20,7 @@ def user_list():
     role = request.args.get("role") or None
     if role is not None and role not in ROLES:
         abort(400, description="Unknown role filter.")
-    stmt = sa.select(User).order_by(User.role, User.email)
-    if role:
-        stmt = stmt.where(User.role == role)
-    pagination = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
+    pagination = services.user_page(role, page_arg())
     return render_template("staff/user_list.html", pagination=pagination, role=role, roles=ROLES)
 
 
@@ -47,12 +43,9 @@ def user_set_active(user_id):
 @bp.get("/audit/")
 def audit_list():
     form = AuditFilterForm(request.args)
-    stmt = sa.select(ChangeRecord).order_by(ChangeRecord.created_at.desc(), ChangeRecord.id.desc())
-    if form.validate() and form.entity_type.data:
-        stmt = stmt.where(ChangeRecord.entity_type == form.entity_type.data)
-    elif form.errors:
+    if not form.validate():
         abort(400, description="Unknown entry type.")
-    pagination = db.paginate(stmt, page=page_arg(), per_page=100, error_out=False)
+    pagination = services.change_page(form.entity_type.data or None, page_arg())
     return render_template("staff/audit_list.html", pagination=pagination, form=form)
 
 
@@ -61,15 +54,8 @@ def mail_list():
     status = request.args.get("status") or None
     if status is not None and status not in MAIL_STATES:
         abort(400, description="Unknown status filter.")
-    stmt = sa.select(OutboundEmail).order_by(OutboundEmail.id.desc())
-    if status:
-        stmt = stmt.where(OutboundEmail.status == status)
-    counts = dict(
-        db.session.execute(
-            sa.select(OutboundEmail.status, sa.func.count()).group_by(OutboundEmail.status)
-        ).all()
-    )
-    pagination = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
+    counts = services.mail_counts()
+    pagination = services.mail_page(status, page_arg())
     return render_template(
         "staff/mail_list.html", pagination=pagination, status=status, counts=counts
     )

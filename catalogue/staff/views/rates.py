@@ -3,7 +3,6 @@ quotations in different currencies."""
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -11,8 +10,8 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries import quotations
 from catalogue.inquiries.forms import ReferenceRateForm
-from catalogue.inquiries.models import ReferenceRate
 from catalogue.lib.paging import page_arg
+from catalogue.staff import services
 from catalogue.staff.views import bp
 
 
@@ -42,14 +41,9 @@ def rate_list():
             return redirect(url_for("staff.rate_list"))
     elif not form.is_submitted():
         form.as_of.data = date.today()
-    history = db.paginate(
-        sa.select(ReferenceRate).order_by(
-            ReferenceRate.as_of.desc(), ReferenceRate.created_at.desc(), ReferenceRate.id.desc()
-        ),
-        page=page_arg(),
-        per_page=100,
-        error_out=False,
-    )
     return render_template(
-        "staff/rate_list.html", form=form, latest=quotations.latest_rates(), history=history
+        "staff/rate_list.html",
+        form=form,
+        latest=quotations.latest_rates(),
+        history=services.rate_history_page(page_arg()),
     ), (400 if form.errors else 200)

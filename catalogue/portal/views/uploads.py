@@ -3,13 +3,13 @@
 from flask import flash, redirect, send_file, url_for
 from flask_login import current_user
 
+from catalogue.audit.services import record_change
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
-from catalogue.staff.services import record_change
-from catalogue.supplies.documents import delete_document, document_path, store_document
 from catalogue.supplies.forms import DocumentForm
+from catalogue.supplies.uploads import delete_document, document_path, store_document
 
 
 def store_posted_document(owner, form: DocumentForm) -> bool:

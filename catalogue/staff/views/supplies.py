@@ -1,27 +1,25 @@
 """Manufacturers and products as staff see them: verification, invitations, editing any entry."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from catalogue.accounts import services as accounts
-from catalogue.accounts.models import User
+from catalogue.audit.services import history_of
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.paging import page_arg
+from catalogue.staff import services
 from catalogue.staff.forms import InviteForm
-from catalogue.staff.services import history_of
 from catalogue.staff.views import bp
 from catalogue.supplies import changes
-from catalogue.supplies.documents import document_path
 from catalogue.supplies.forms import (
     DocumentForm,
     ManufacturerForm,
     PerformanceForm,
     product_form,
 )
-from catalogue.supplies.models import Approval, Document, Manufacturer, Product
+from catalogue.supplies.models import Document, Manufacturer, Product
+from catalogue.supplies.uploads import document_path
 
 
 def _manufacturer(manufacturer_id: int) -> Manufacturer:
@@ -40,22 +38,9 @@ def _product(product_id: int) -> Product:
 
 @bp.get("/manufacturers/")
 def manufacturer_list():
-    verified = (
-        sa.select(sa.func.count(Approval.id))
-        .join(Product, Approval.product_id == Product.id)
-        .where(Product.manufacturer_id == Manufacturer.id, Approval.status == "verified")
-        .scalar_subquery()
+    return render_template(
+        "staff/manufacturer_list.html", rows=services.manufacturers_with_claim_counts()
     )
-    claimed = (
-        sa.select(sa.func.count(Approval.id))
-        .join(Product, Approval.product_id == Product.id)
-        .where(Product.manufacturer_id == Manufacturer.id, Approval.status == "claimed")
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Manufacturer, verified, claimed).order_by(Manufacturer.name)
-    ).all()
-    return render_template("staff/manufacturer_list.html", rows=rows)
 
 
 @bp.route("/manufacturers/<int:manufacturer_id>", methods=["GET", "POST"])
@@ -75,20 +60,14 @@ def manufacturer_detail(manufacturer_id):
             return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
     if not form.is_submitted():
         form.fill_from(maker)
-    users = db.session.scalars(
-        sa.select(User).where(User.manufacturer_id == maker.id).order_by(User.email)
-    ).all()
-    products = db.session.scalars(
-        sa.select(Product).where(Product.manufacturer_id == maker.id).order_by(Product.name)
-    ).all()
     return render_template(
         "staff/manufacturer_detail.html",
         maker=maker,
         form=form,
         # ?email= pre-fills the invitation (the "Invite a maker user" link of an inquiry).
         invite_form=InviteForm(email=request.args.get("email", "").strip()[:254] or None),
-        users=users,
-        products=products,
+        users=services.manufacturer_users(maker),
+        products=services.manufacturer_products(maker),
         records=history_of(maker),
     ), (400 if form.errors else 200)
 
@@ -124,20 +103,7 @@ def manufacturer_invite(manufacturer_id):
 @bp.get("/products/")
 def product_list():
     q = request.args.get("q", "").strip()[:200]
-    stmt = (
-        sa.select(Product)
-        .join(Product.manufacturer)
-        .options(selectinload(Product.manufacturer))
-        .order_by(Manufacturer.name, Product.name)
-    )
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Product.name).like(like), sa.func.lower(Manufacturer.name).like(like)
-            )
-        )
-    pagination = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
+    pagination = services.product_page(q, page_arg())
     return render_template("staff/product_list.html", pagination=pagination, q=q)
 
 

@@ -1,0 +1,1 @@
+"""The audit trail: who changed which field of which entry, when, from what to what."""

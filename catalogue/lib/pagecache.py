@@ -1,0 +1,108 @@
+"""A page cache for the public pages, for visitors who are not signed in.
+
+Pages of the views marked `cached_page` are kept per app process, keyed by their full path and
+the versions that features hand in with `add_version`: values that change with every committed
+change to what the pages show (supplies hands in the catalogue version, a counter in the
+database), so a cached page is never older than the last committed change on any machine. A view
+may add to the key what else its page reads (search pages: the version of the search index they
+were computed from). What differs between visitors is kept out: only anonymous visitors with an
+empty inquiry basket and no pending messages are served from the cache, and the CSRF token in
+forms is filled in for each response. Entries also expire after PAGE_CACHE_SECONDS, which bounds
+how stale the manufacturer's "typically replies within" line (computed from inquiries, which no
+version covers) can be.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from flask import Flask, Response, current_app, make_response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+TOKEN_PLACEHOLDER = "\x1fcsrf-token\x1f"  # noqa: S105 (a marker, not a secret)
+
+_versions: list[Callable[[], Hashable]] = []
+
+
+def add_version(version: Callable[[], Hashable]) -> None:
+    """Key every cached page by version() too, asked on each request the cache serves."""
+    _versions.append(version)
+
+
+class PageCache:
+    def __init__(self, size: int, seconds: float):
+        self.size, self.seconds = size, seconds
+        self.pages: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key) -> str | None:
+        with self.lock:
+            entry = self.pages.get(key)
+            if entry is None or time.monotonic() - entry[0] > self.seconds:
+                return None
+            self.pages.move_to_end(key)
+            return entry[1]
+
+    def put(self, key, body: str) -> None:
+        with self.lock:
+            self.pages[key] = (time.monotonic(), body)
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+def _cacheable() -> bool:
+    return (
+        request.method == "GET"
+        and not current_user.is_authenticated
+        and not session.get("basket")
+        and "_flashes" not in session
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Keep pages for the views marked `cached_page` (PAGE_CACHE_SIZE > 0)."""
+    if app.config.get("PAGE_CACHE_SIZE", 0) > 0:
+        app.extensions["page_cache"] = PageCache(
+            app.config["PAGE_CACHE_SIZE"], app.config["PAGE_CACHE_SECONDS"]
+        )
+
+
+def cached_page(variant: Callable[[], Hashable | None] | None = None):
+    """Serve the view's page from the cache when the visitor allows it.
+
+    `variant` returns what else the page depends on besides the versions handed in (the search
+    index's version, say), or None when the page should not be kept just now.
+    """
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            cache = current_app.extensions.get("page_cache")
+            if cache is None or not _cacheable():
+                return view(*args, **kwargs)
+            extra = variant() if variant else ()
+            if extra is None:
+                return view(*args, **kwargs)
+            key = (request.full_path, *(version() for version in _versions), extra)
+            body = cache.get(key)
+            if body is not None:
+                if TOKEN_PLACEHOLDER in body:
+                    body = body.replace(TOKEN_PLACEHOLDER, generate_csrf())
+                hit = Response(body, mimetype="text/html")
+                hit.headers["X-Page-Cache"] = "hit"
+                return hit
+            response = make_response(view(*args, **kwargs))
+            if response.status_code == 200 and response.mimetype == "text/html":
+                body = response.get_data(as_text=True)
+                cache.put(key, body.replace(generate_csrf(), TOKEN_PLACEHOLDER))
+            return response
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,81 @@
+"""The index schema: the fields of an index entry, their weights, and a document as those fields.
+
+Documents come from `catalogue.search.registry`; `whoosh_doc` turns one into what Whoosh stores.
+"""
+
+from __future__ import annotations
+
+import re
+
+from whoosh.analysis import NgramWordAnalyzer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from catalogue.search.analysis import text_analyzer
+
+FACET_FIELDS = ("category", "approval", "specimen", "technology", "manufacturer")
+
+# Weights of each part of a document in the one searched field, `text`: product name and
+# model number above manufacturer above category above the rest. Summing weighted term
+# frequencies before BM25 saturation is what BM25F does, and one posting list per query word
+# (instead of one per word and field) is what keeps broad queries fast.
+BOOSTS = {"title": 4.0, "code": 4.0, "maker": 2.0, "category": 1.5, "body": 1.0}
+
+
+def build_schema() -> Schema:
+    analyzer = text_analyzer()
+    return Schema(
+        key=ID(stored=True, unique=True),
+        type=ID(stored=True),
+        slug=STORED,
+        text=TEXT(analyzer=analyzer),
+        # The whole name and model number, normalised: an exact match ranks first.
+        exact=KEYWORD(commas=True, lowercase=False),
+        # Indexed only for spelling suggestions of names ("did you mean").
+        title=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        maker=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        code=STORED,
+        category=STORED,
+        body=STORED,
+        complete=TEXT(analyzer=NgramWordAnalyzer(minsize=2, maxsize=15, at="start")),
+        sort_name=ID(sortable=True),
+        newest=NUMERIC(sortable=True, bits=64, signed=False),
+        subtitle=STORED,
+        **{
+            f"f_{name}": KEYWORD(commas=True, stored=True, lowercase=False) for name in FACET_FIELDS
+        },
+    )
+
+
+def _combined_text(doc: dict) -> str:
+    return "".join(
+        f"\x1e{boost:g}\x1e{doc.get(name) or ''}" for name, boost in BOOSTS.items() if doc.get(name)
+    )
+
+
+def exact_key(text: str | None) -> str:
+    return " ".join(re.findall(r"[^\W_]+", (text or "").casefold()))
+
+
+def whoosh_doc(doc: dict) -> dict:
+    """A registry document as the fields Whoosh stores."""
+    out = {
+        "key": doc["key"],
+        "type": doc["type"],
+        "slug": doc["slug"],
+        "text": _combined_text(doc),
+        "exact": ",".join(filter(None, (exact_key(doc["title"]), exact_key(doc.get("code"))))),
+        "title": doc["title"],
+        "code": doc.get("code") or "",
+        "maker": doc.get("maker") or "",
+        "category": doc.get("category") or "",
+        "body": doc.get("body") or "",
+        "complete": doc["title"],
+        "sort_name": doc["title"].casefold(),
+        "newest": int((doc.get("newest") or 0) * 1_000_000),  # microseconds: no ties
+        "subtitle": doc.get("subtitle") or "",
+    }
+    for name in FACET_FIELDS:
+        values = doc.get("facets", {}).get(name) or []
+        if values:
+            out[f"f_{name}"] = ",".join(v.replace(",", " ") for v in values)
+    return out
