@@ -8,7 +8,7 @@ PORT ?= 5000
 STAFF_EMAIL ?= staff@example.org
 export FLASK_APP := wsgi
 
-.PHONY: run test check lint install install-test system-deps browser-deps bench clean
+.PHONY: run test test-fast check lint install install-test system-deps browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The quick tier while working: SQLite only, no browser.
+test-fast: install-test
+	env -u TEST_DATABASE_URL $(BIN)/pytest -m "not browser"
 
 # Every benchmark script in bench/ prints its figures (see the README for the targets).
 bench: install-test $(VENV)/.installed-bench

@@ -1,6 +1,17 @@
-"""Test fixtures: an app per test on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL."""
+"""Test fixtures: an app per test, its database copied from a schema built once per session.
+
+Every test runs on SQLite. The tests marked `postgresql` — those that depend on what PostgreSQL
+does differently (concurrency, locking, counters, migrations, the indexer, the version reader) —
+run on PostgreSQL as well when TEST_DATABASE_URL is set.
+
+Isolation without rebuilding the schema for each test: on SQLite each app gets a fresh in-memory
+database copied (sqlite3 backup) from a template made once per session; on PostgreSQL the schema
+is made once per session and emptied (TRUNCATE) after each test. Both let a test commit, run
+threads and open connections of its own, as the app does in production.
+"""
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,39 +30,76 @@ pytest_plugins = [
     "tests.fixtures.world",
 ]
 
-BACKENDS = ["sqlite", "postgresql"]
 PG_SKIP_REASON = (
     "PostgreSQL run skipped: TEST_DATABASE_URL is not set (.ci/run sets it to the local server)"
 )
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "postgresql: depends on database behaviour; runs on PostgreSQL too"
+    )
+    config.addinivalue_line("markers", "browser: drives Chromium against a live server")
 
 
 def pytest_report_header(config):
     if os.environ.get("TEST_DATABASE_URL"):
-        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+        return "databases: SQLite; PostgreSQL (TEST_DATABASE_URL) for tests marked postgresql"
     return f"databases: SQLite only; {PG_SKIP_REASON}"
 
 
-def _database(backend: str, schema: str) -> tuple[str, dict]:
-    """The URL and engine options for one backend; PostgreSQL fixtures get a schema each."""
-    if backend == "sqlite":
-        return "sqlite://", {}
-    # Lets two checkouts run their suites against one server at the same time.
-    schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BROWSER_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_generate_tests(metafunc):
+    """SQLite for every test; PostgreSQL as well for those marked postgresql."""
+    backends = ["sqlite"]
+    if metafunc.definition.get_closest_marker("postgresql"):
+        backends.append("postgresql")
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends, indirect=True)
+    if "seeded_backend" in metafunc.fixturenames:
+        metafunc.parametrize("seeded_backend", backends, indirect=True, scope="module")
+
+
+def _schema(name: str) -> str:
+    # The prefix lets two checkouts run their suites against one server at the same time.
+    return os.environ.get("TEST_SCHEMA_PREFIX", "") + name
+
+
+def _pg_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip(PG_SKIP_REASON)
-    engine = sa.create_engine(url)
+    return url
+
+
+def _pg_options(schema: str) -> dict:
+    return {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_pre_ping": True}
+
+
+def _recreate_pg_schema(schema: str) -> None:
+    engine = sa.create_engine(_pg_url())
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
-    return url, {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_pre_ping": True}
 
 
-def _make_app(backend: str, schema: str, tmp_path: Path, **overrides):
-    url, engine_options = _database(backend, schema)
-    app = create_app(
+def _drop_pg_schema(schema: str) -> None:
+    engine = sa.create_engine(_pg_url())
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def _make_app(url: str, engine_options: dict, tmp_path: Path, **overrides):
+    return create_app(
         "testing",
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -63,51 +111,106 @@ def _make_app(backend: str, schema: str, tmp_path: Path, **overrides):
             **overrides,
         },
     )
-    return app
 
 
-def _teardown(app, backend: str, schema: str) -> None:
+def _close(app) -> None:
     from catalogue.search.store import close_index
 
     close_index(app.config["SEARCH_INDEX_DIR"])
-    schema = os.environ.get("TEST_SCHEMA_PREFIX", "") + schema
     with app.app_context():
         db.session.remove()
-        db.drop_all()
-        if backend == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         db.engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="session")
+def sqlite_template():
+    """An in-memory SQLite database holding every table, made once per session."""
+    import catalogue.models  # noqa: F401  (every feature's tables)
+
+    template = sqlite3.connect(":memory:", check_same_thread=False)
+    engine = sa.create_engine("sqlite://", creator=lambda: template, poolclass=sa.pool.StaticPool)
+    db.metadata.create_all(engine)
+    yield template
+    template.close()
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """A PostgreSQL schema holding every table, made once per session."""
+    import catalogue.models  # noqa: F401  (every feature's tables)
+
+    schema = _schema("test_session")
+    _recreate_pg_schema(schema)
+    engine = sa.create_engine(_pg_url(), **_pg_options(schema))
+    db.metadata.create_all(engine)
+    yield schema, engine
+    engine.dispose()
+    _drop_pg_schema(schema)
+
+
+def _empty_pg_tables(engine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def _sqlite_copy(template: sqlite3.Connection):
+    """A creator for the app's engine: a new in-memory database with the template's tables."""
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        template.backup(connection)
+        return connection
+
+    return connect
+
+
+@pytest.fixture
 def backend(request):
     return request.param
 
 
 @pytest.fixture
-def app_factory(backend, tmp_path):
-    """Builds an app on this test's backend without creating tables (for migration tests)."""
-    made = []
-
-    def make(schema="test_bare", **overrides):
-        app = _make_app(backend, schema, tmp_path, **overrides)
-        made.append((app, schema))
-        return app
-
-    yield make
-    for app, schema in made:
-        _teardown(app, backend, schema)
+def app(request, backend, tmp_path):
+    """An app on this test's backend with every table, empty."""
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
+        app = _make_app("sqlite://", options, tmp_path)
+    else:
+        schema, engine = request.getfixturevalue("pg_schema")
+        app = _make_app(_pg_url(), _pg_options(schema), tmp_path)
+    with app.app_context():
+        yield app
+    _close(app)
+    if backend == "postgresql":
+        _empty_pg_tables(engine)
 
 
 @pytest.fixture
-def app(request, backend, tmp_path):
-    """A fresh, empty database for one test."""
-    app = _make_app(backend, "test_fn", tmp_path)
-    with app.app_context():
-        db.create_all()
-        yield app
-    _teardown(app, backend, "test_fn")
+def app_factory(backend, tmp_path):
+    """Builds an app on this test's backend without tables (for migration and race tests);
+    on PostgreSQL each name gets a schema of its own."""
+    made = []
+
+    def make(schema="test_bare", **overrides):
+        if backend == "sqlite" or "SQLALCHEMY_DATABASE_URI" in overrides:
+            url, options = "sqlite://", {}
+        else:
+            schema = _schema(schema)
+            _recreate_pg_schema(schema)
+            url, options = _pg_url(), _pg_options(schema)
+            made.append(schema)
+        app = _make_app(url, options, tmp_path, **overrides)
+        apps.append(app)
+        return app
+
+    apps = []
+    yield make
+    for app in apps:
+        _close(app)
+    for schema in made:
+        _drop_pg_schema(schema)
 
 
 @pytest.fixture
@@ -120,20 +223,35 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded_app(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded_backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def seeded_app(request, seeded_backend, tmp_path_factory):
     """The full seed catalogue, shared by the read-only tests of one module."""
     from catalogue.content.seed import load_content_seed
     from catalogue.supplies.seed import load_seed
 
-    app = _make_app(request.param, "test_seeded", tmp_path_factory.mktemp("seeded"))
+    tmp_path = tmp_path_factory.mktemp("seeded")
+    schema = _schema("test_seeded")
+    if seeded_backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
+        app = _make_app("sqlite://", options, tmp_path)
+    else:
+        _recreate_pg_schema(schema)
+        app = _make_app(_pg_url(), _pg_options(schema), tmp_path)
     with app.app_context():
         db.create_all()
         load_seed(SEED_DIR)
         load_content_seed(SEED_DIR)
         db.session.commit()
         yield app
-    _teardown(app, request.param, "test_seeded")
+    _close(app)
+    if seeded_backend == "postgresql":
+        _drop_pg_schema(schema)
 
 
 @pytest.fixture(scope="module")

@@ -35,3 +35,9 @@ def test_every_post_route_requires_a_csrf_token(csrf_app):
         response = client.post(url, data={"anything": "x"})
         assert response.status_code == 400, rule
         assert "CSRF" in response.get_data(as_text=True), rule
+
+
+def test_forms_carry_a_csrf_token(csrf_app):
+    client = csrf_app.test_client()
+    for path in ("/account/login", "/account/register", "/account/password-reset"):
+        assert 'name="csrf_token"' in client.get(path).get_data(as_text=True), path

@@ -1,4 +1,8 @@
+import pytest
+
 from catalogue import create_app
+
+pytestmark = pytest.mark.postgresql
 
 
 def test_healthz_reports_database_ok(client, backend):

@@ -1,10 +1,13 @@
 """The migrations build exactly the schema the models describe, on every backend."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from catalogue.extensions import db
+
+pytestmark = pytest.mark.postgresql
 
 
 def _schema_diff():

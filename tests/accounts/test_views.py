@@ -146,6 +146,7 @@ def test_registration_refuses_bad_input_and_keeps_the_form(client, changes, mess
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
+@pytest.mark.postgresql
 def test_registration_refuses_an_address_in_use_whatever_its_case(client, make_user):
     make_user(email="ana.souza@saude.example")
     response = client.post("/account/register", data=_registration(email="Ana.Souza@Saude.example"))

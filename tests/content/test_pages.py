@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from catalogue.content import services
@@ -89,6 +90,7 @@ def test_views_last_days_fills_missing_days_with_zero(app):
     assert sum(series["home"]) == 0
 
 
+@pytest.mark.postgresql
 def test_concurrent_views_are_all_counted(app_factory, backend, tmp_path):
     """Many workers counting the same section and day at once lose no view and raise nothing."""
     from concurrent.futures import ThreadPoolExecutor

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db
 
+pytestmark = pytest.mark.postgresql
+
 REDIS = shutil.which("redis-server")
 
 

@@ -2,6 +2,7 @@
 
 import multiprocessing
 
+import pytest
 import sqlalchemy as sa
 
 from catalogue import create_app
@@ -9,6 +10,8 @@ from catalogue.extensions import db
 from catalogue.inquiries.models import Inquiry
 from catalogue.mail.models import OutboundEmail
 from tests.inquiries.test_journey import inquiry_form
+
+pytestmark = pytest.mark.postgresql
 
 PER_PROCESS = 200
 

@@ -171,6 +171,7 @@ def _accept(overrides: dict, token: str, quotation_id: int, start, results) -> N
     results.put((response.status_code, response.get_data(as_text=True)))
 
 
+@pytest.mark.postgresql
 def test_two_concurrent_accepts_exactly_one_wins(app_factory, backend, tmp_path):
     overrides = {}
     if backend == "sqlite":

@@ -119,6 +119,7 @@ def test_a_staff_desk_inquiry_is_flagged_but_nobody_is_reminded(client, world, d
     assert len(events) == 1 and not events[0].public
 
 
+@pytest.mark.postgresql
 def test_daily_digest_goes_to_each_staff_address_once_a_day(
     client, world, make_user, desk_maker_product
 ):

@@ -3,6 +3,7 @@
 import re
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from catalogue.extensions import db
@@ -178,6 +179,7 @@ def test_unknown_tracking_token_is_404_and_tokens_are_stored_hashed(client, worl
     assert response.status_code == 302 and client.get(f"/inquiry/track/{token}").status_code == 200
 
 
+@pytest.mark.postgresql
 def test_references_are_sequential_per_year(client, world):
     for _ in range(3):
         client.post("/inquiry/new", data=inquiry_form([(world.product_a.slug, 10)]))

@@ -4,6 +4,7 @@ import os
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from catalogue.extensions import db
@@ -15,6 +16,8 @@ from catalogue.search.indexer import (
 )
 from catalogue.search.models import SearchChange
 from catalogue.search.store import get_index
+
+pytestmark = pytest.mark.postgresql
 
 
 def _titles(client, q):

@@ -21,6 +21,7 @@ def test_second_anonymous_visit_is_served_from_the_cache(client, world):
     assert _get(client, url).headers["X-Page-Cache"] == "hit"
 
 
+@pytest.mark.postgresql
 def test_a_committed_change_shows_at_once(client, login, world):
     url = f"/supplies/products/{world.product_a.slug}"
     _get(client, url)
@@ -107,6 +108,7 @@ def test_the_inquiry_form_is_kept_too_and_each_visitor_can_send_it(csrf_app):
         assert sent.status_code == 302 and sent.location.endswith("/inquiry/sent")
 
 
+@pytest.mark.postgresql
 def test_on_postgresql_the_version_is_read_again_after_its_connection_is_lost(client, world):
     import sqlalchemy as sa
 

@@ -12,6 +12,8 @@ from catalogue.extensions import db
 from catalogue.supplies.models import Approval, Manufacturer, Product
 from catalogue.supplies.seed import SeedError, load_seed, parse_partial_date
 
+pytestmark = pytest.mark.postgresql
+
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 REFERENCE_CSV = SEED_DIR / "sources" / "korean-ivd-manufacturers.csv"
 
