@@ -21,11 +21,11 @@ from catalogue.search.models import SearchChange
 from catalogue.supplies.models import (
     Approval,
     Category,
-    Document,
     Manufacturer,
     PerformanceResult,
     Product,
     ProductSpecimen,
+    Upload,
 )
 from catalogue.supplies.version import CatalogueVersion
 
@@ -38,7 +38,7 @@ __all__ = [
     "Category",
     "ChangeRecord",
     "DailyFigure",
-    "Document",
+    "Upload",
     "ExportJob",
     "Inquiry",
     "InquiryEvent",

@@ -253,7 +253,7 @@ class Quotation(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="quotations")
-    document = relationship("Document")
+    document = relationship("Upload")
     lines: Mapped[list[QuotationLine]] = relationship(
         back_populates="quotation", cascade="all, delete-orphan", order_by="QuotationLine.id"
     )

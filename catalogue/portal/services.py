@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from catalogue.extensions import db
 from catalogue.inquiries.models import Inquiry
-from catalogue.supplies.models import Approval, Document, Manufacturer, PerformanceResult, Product
+from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product, Upload
 
 # Facts a buyer needs before asking for a quotation; the dashboard lists the missing ones.
 PROFILE_FACTS = {
@@ -87,15 +87,15 @@ def own_performance(user, product: Product, result_id: int) -> PerformanceResult
     return result
 
 
-def own_document(user, document_id: int) -> Document:
+def own_document(user, document_id: int) -> Upload:
     document = db.session.scalar(
-        sa.select(Document)
-        .outerjoin(Product, Document.product_id == Product.id)
+        sa.select(Upload)
+        .outerjoin(Product, Upload.product_id == Product.id)
         .where(
-            Document.id == document_id,
+            Upload.id == document_id,
             sa.or_(
                 Product.manufacturer_id == user.manufacturer_id,
-                Document.manufacturer_id == user.manufacturer_id,
+                Upload.manufacturer_id == user.manufacturer_id,
             ),
         )
     )
@@ -137,12 +137,12 @@ def own_inquiry_counts(user) -> dict[str, int]:
     return dict(db.session.execute(stmt).all())
 
 
-def company_documents(maker: Manufacturer) -> list[Document]:
+def company_documents(maker: Manufacturer) -> list[Upload]:
     return list(
         db.session.scalars(
-            sa.select(Document)
-            .where(Document.manufacturer_id == maker.id, Document.kind != "quotation")
-            .order_by(Document.id)
+            sa.select(Upload)
+            .where(Upload.manufacturer_id == maker.id, Upload.kind != "quotation")
+            .order_by(Upload.id)
         )
     )
 

@@ -193,8 +193,8 @@ class Product(TimestampMixin, db.Model):
     specimens: Mapped[list[ProductSpecimen]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="ProductSpecimen.id"
     )
-    documents: Mapped[list[Document]] = relationship(
-        back_populates="product", cascade="all, delete-orphan", order_by="Document.id"
+    documents: Mapped[list[Upload]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="Upload.id"
     )
 
     @property
@@ -274,7 +274,7 @@ class Approval(TimestampMixin, db.Model):
     rejection_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     product: Mapped[Product] = relationship(back_populates="approvals")
-    document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
+    document: Mapped[Upload | None] = relationship(foreign_keys=[document_id])
 
     @property
     def authority_label(self) -> str:
@@ -304,10 +304,10 @@ class Approval(TimestampMixin, db.Model):
         return self.status == "verified"
 
 
-class Document(db.Model):
+class Upload(db.Model):
     """An uploaded file (certificate, IFU, image) owned by a product or a manufacturer."""
 
-    __tablename__ = "documents"
+    __tablename__ = "documents"  # the table keeps the name it was created with
     __table_args__ = (
         sa.CheckConstraint("(product_id IS NULL) <> (manufacturer_id IS NULL)", name="one_owner"),
     )

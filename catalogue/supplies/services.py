@@ -13,10 +13,10 @@ from catalogue.supplies.models import (
     AUTHORITY_SHORT,
     Approval,
     Category,
-    Document,
     Manufacturer,
     Product,
     ProductSpecimen,
+    Upload,
 )
 
 FACETS = {
@@ -327,15 +327,15 @@ def _moq(p: Product) -> str:
     return f"{p.moq:,} {p.unit}" if p.unit else f"{p.moq:,}"
 
 
-def get_public_document(document_id: int) -> Document | None:
+def get_public_document(document_id: int) -> Upload | None:
     """A document buyers may download: of a published product, or a company document."""
     stmt = (
-        sa.select(Document)
-        .outerjoin(Product, Document.product_id == Product.id)
+        sa.select(Upload)
+        .outerjoin(Product, Upload.product_id == Product.id)
         .where(
-            Document.id == document_id,
-            Document.kind != "quotation",  # quotations are private to buyer and maker
-            sa.or_(Product.status == "published", Document.manufacturer_id.is_not(None)),
+            Upload.id == document_id,
+            Upload.kind != "quotation",  # quotations are private to buyer and maker
+            sa.or_(Product.status == "published", Upload.manufacturer_id.is_not(None)),
         )
     )
     return db.session.scalar(stmt)

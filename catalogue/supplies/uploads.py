@@ -12,7 +12,7 @@ from werkzeug.utils import secure_filename
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
-from catalogue.supplies.models import Document
+from catalogue.supplies.models import Upload
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DOCUMENT_KINDS = {
@@ -36,9 +36,7 @@ def sniff_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def store_document(
-    upload: FileStorage, *, kind: str, title: str | None, uploader, owner
-) -> Document:
+def store_document(upload: FileStorage, *, kind: str, title: str | None, uploader, owner) -> Upload:
     """Validate and store an uploaded file for a product or a manufacturer."""
     if upload is None or not upload.filename:
         raise ServiceError("file", "Choose a file to upload.")
@@ -62,7 +60,7 @@ def store_document(
         extension == ".jpg" and filename.lower().endswith(".jpeg")
     ):
         filename = Path(filename).stem + extension
-    document = Document(
+    document = Upload(
         kind=kind,
         title=(title or "").strip() or None,
         filename=filename,
@@ -81,11 +79,11 @@ def store_document(
     return document
 
 
-def document_path(document: Document) -> Path:
+def document_path(document: Upload) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / document.storage_path
 
 
-def delete_document(document: Document) -> Path:
+def delete_document(document: Upload) -> Path:
     """Delete the row; the caller removes the returned file once the transaction commits."""
     path = document_path(document)
     db.session.delete(document)

@@ -19,14 +19,14 @@ from catalogue.lib import pagecache
 from catalogue.supplies.models import (
     Approval,
     Category,
-    Document,
     Manufacturer,
     PerformanceResult,
     Product,
     ProductSpecimen,
+    Upload,
 )
 
-WATCHED = (Product, Manufacturer, Approval, Category, PerformanceResult, ProductSpecimen, Document)
+WATCHED = (Product, Manufacturer, Approval, Category, PerformanceResult, ProductSpecimen, Upload)
 
 
 class CatalogueVersion(db.Model):

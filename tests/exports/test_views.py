@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from catalogue.exports import pdf
 from catalogue.extensions import db
-from catalogue.supplies.models import Document
+from catalogue.supplies.models import Upload
 
 
 def pdf_text(data: bytes) -> str:
@@ -88,7 +88,7 @@ def test_spec_sheet_is_a_pdf_with_the_products_facts(client, product):
 
 def test_spec_sheet_lists_the_products_documents(client, product):
     product.documents.append(
-        Document(
+        Upload(
             kind="ifu",
             title="Instructions for use, rev. 3",
             filename="ifu.pdf",

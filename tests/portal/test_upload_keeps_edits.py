@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from catalogue.accounts.models import User
 from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
-from catalogue.supplies.models import Category, Document, Manufacturer, Product
+from catalogue.supplies.models import Category, Manufacturer, Product, Upload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -125,7 +125,7 @@ def test_upload_keeps_the_typed_edits_unsaved_and_stores_the_document(client, lo
     db.session.expire_all()
     assert (product.moq, product.lead_time) == (100, "1 week")
     # The document is stored (and audited), listed, and the upload fields are empty again.
-    document = db.session.scalar(sa.select(Document).where(Document.product_id == product.id))
+    document = db.session.scalar(sa.select(Upload).where(Upload.product_id == product.id))
     assert (document.title, document.kind, document.content_type) == (
         "CE certificate",
         "certificate",
@@ -172,7 +172,7 @@ def test_a_failed_upload_keeps_the_edits_and_shows_the_error(
     assert error and message in error.group(1)
     assert re.search(r'<input[^>]*aria-describedby="file-error"[^>]*name="file"', page)
     assert "Your other changes are still in the form, not saved yet." in page
-    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Upload.id))) == 0
     db.session.expire_all()
     assert product.moq == 100
 
@@ -187,7 +187,7 @@ def test_saving_with_a_chosen_file_says_the_file_was_not_uploaded(client, login,
         follow_redirects=True,
     )
     assert "The file you chose was not uploaded" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Upload.id))) == 0
 
 
 def test_staff_product_page_still_has_no_upload(client, login, setup, make_user):
@@ -224,8 +224,8 @@ def test_the_upload_with_edits_needs_the_csrf_token(csrf_client):
     token = _input_value(page, "csrf_token")
     without = _upload(client, product, PNG, "cert.png")
     assert without.status_code == 400 and "CSRF" in without.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Upload.id))) == 0
     with_token = _upload(client, product, PNG, "cert.png", csrf_token=token)
     assert with_token.status_code == 200
     assert _input_value(with_token.get_data(as_text=True), "moq") == "2500"
-    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Upload.id))) == 1

@@ -9,7 +9,7 @@ from catalogue.accounts.models import User
 from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
 from catalogue.mail.models import OutboundEmail
-from catalogue.supplies.models import Approval, Document, Product
+from catalogue.supplies.models import Approval, Product, Upload
 from tests.fixtures.accounts import DEFAULT_PASSWORD
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -163,7 +163,7 @@ def test_upload_accepts_png_and_serves_it_as_an_attachment(client, login, world)
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    document = db.session.scalar(sa.select(Document).where(Document.title == "Kit photo"))
+    document = db.session.scalar(sa.select(Upload).where(Upload.title == "Kit photo"))
     assert document.content_type == "image/png" and document.storage_path != "kit.png"
     public = client.get(f"/supplies/documents/{document.id}")
     assert public.status_code == 200
@@ -176,7 +176,7 @@ def test_upload_accepts_png_and_serves_it_as_an_attachment(client, login, world)
 def test_upload_refuses_html_named_pdf_and_oversized_files(client, login, world):
     login(world.user_a)
     product = world.product_a
-    before = db.session.scalar(sa.select(sa.func.count(Document.id)))
+    before = db.session.scalar(sa.select(sa.func.count(Upload.id)))
     html_as_pdf = client.post(
         f"/portal/products/{product.id}/documents",
         data={"kind": "certificate", "file": (io.BytesIO(b"<html><script>x</script>"), "cert.pdf")},
@@ -194,7 +194,7 @@ def test_upload_refuses_html_named_pdf_and_oversized_files(client, login, world)
         follow_redirects=True,
     )
     assert "larger than 10 MB" in _text(big)
-    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == before
+    assert db.session.scalar(sa.select(sa.func.count(Upload.id))) == before
 
 
 def test_documents_of_unpublished_products_are_not_public(client, login, world):

@@ -38,14 +38,14 @@ def upload_document(owner, target: str):
     """Store the posted file (see store_posted_document), flash the outcome, go back to target."""
     form = DocumentForm()
     if store_posted_document(owner, form):
-        flash("Document uploaded.", "success")
+        flash("Upload uploaded.", "success")
     else:
         problems = [
             field.errors[0] if field is form.file else f"{field.label.text}: {field.errors[0]}"
             for field in form
             if field.errors
         ]
-        flash(f"Document not uploaded: {problems[0] if problems else 'check the form.'}", "error")
+        flash(f"Upload not uploaded: {problems[0] if problems else 'check the form.'}", "error")
     return redirect(target)
 
 
@@ -74,7 +74,7 @@ def document_delete(document_id):
     path = delete_document(document)
     db.session.commit()
     path.unlink(missing_ok=True)  # only once the row is gone for good
-    flash("Document deleted.", "success")
+    flash("Upload deleted.", "success")
     if document.product_id:
         return redirect(url_for("portal.product_edit", product_id=document.product_id))
     return redirect(url_for("portal.profile_edit", _anchor="documents"))

@@ -18,7 +18,7 @@ from catalogue.supplies.forms import (
     PerformanceForm,
     product_form,
 )
-from catalogue.supplies.models import Document, Manufacturer, Product
+from catalogue.supplies.models import Manufacturer, Product, Upload
 from catalogue.supplies.uploads import document_path
 
 
@@ -175,7 +175,7 @@ def performance_delete(product_id, result_id):
 
 @bp.get("/documents/<int:document_id>")
 def document_download(document_id):
-    document = db.session.get(Document, document_id)
+    document = db.session.get(Upload, document_id)
     if document is None:
         abort(404)
     return send_file(
