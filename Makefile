@@ -82,6 +82,8 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 check: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+# Types of catalogue/ (mypy; its settings are under [tool.mypy] in pyproject.toml).
+	$(BIN)/mypy
 	$(BIN)/bandit -q -r catalogue config.py wsgi.py --severity-level medium
 	@out=$$($(BIN)/pip-audit --skip-editable --progress-spinner off 2>&1); status=$$?; \
 	echo "$$out" | grep -v "could not be audited"; \

@@ -1,5 +1,7 @@
 """Extension objects, created unbound and initialised in create_app()."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_bootstrap import Bootstrap5
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -8,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic can alter them on every backend.
@@ -24,8 +26,20 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # Each model maps one table; SQLAlchemy types __table__ as any FromClause.
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. At run time it is db.Model (Base plus Flask-SQLAlchemy's
+# mixins); mypy cannot take a class from an instance attribute (python/mypy#8603), so to it
+# the models derive from Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

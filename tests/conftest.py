@@ -4,10 +4,12 @@ Every test runs on SQLite. The tests marked `postgresql` — those that depend o
 does differently (concurrency, locking, counters, migrations, the indexer, the version reader) —
 run on PostgreSQL as well when TEST_DATABASE_URL is set.
 
-Isolation without rebuilding the schema for each test: on SQLite each app gets a fresh in-memory
-database copied (sqlite3 backup) from a template made once per session; on PostgreSQL the schema
-is made once per session and emptied (TRUNCATE) after each test. Both let a test commit, run
-threads and open connections of its own, as the app does in production.
+Isolation without rebuilding the app or the schema for each test: one app per backend serves the
+session's tests; on SQLite each test gets a fresh in-memory database copied (sqlite3 backup) from
+a template made once per session; on PostgreSQL the schema is made once per session and emptied
+(TRUNCATE) after each test. Both let a test commit, run threads and open connections of its own,
+as the app does in production. Each test gets its own folders and page cache, and whatever it
+changes in the configuration is undone after it.
 """
 
 import os
@@ -18,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from catalogue import create_app
-from catalogue.extensions import db
+from catalogue.extensions import db, limiter
 
 pytest_plugins = [
     "tests.fixtures.accounts",
@@ -98,16 +100,22 @@ def _drop_pg_schema(schema: str) -> None:
     engine.dispose()
 
 
+def _folders(tmp_path: Path) -> dict[str, str]:
+    return {
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "EXPORT_DIR": str(tmp_path / "exports"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+
+
 def _make_app(url: str, engine_options: dict, tmp_path: Path, **overrides):
     return create_app(
         "testing",
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-            "EXPORT_DIR": str(tmp_path / "exports"),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            **_folders(tmp_path),
             **overrides,
         },
     )
@@ -170,21 +178,50 @@ def backend(request):
     return request.param
 
 
+@pytest.fixture(scope="session")
+def shared_apps(tmp_path_factory):
+    """One app per backend for the whole session: building an app (mostly compiling its URL
+    rules) takes longer than most tests."""
+    apps: dict[str, object] = {}
+
+    def get(backend: str, request):
+        if backend not in apps:
+            folder = tmp_path_factory.mktemp(f"app-{backend}")
+            if backend == "sqlite":
+                template = request.getfixturevalue("sqlite_template")
+                options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
+                apps[backend] = _make_app("sqlite://", options, folder)
+            else:
+                schema, _engine = request.getfixturevalue("pg_schema")
+                apps[backend] = _make_app(_pg_url(), _pg_options(schema), folder)
+        return apps[backend]
+
+    yield get
+    for app in apps.values():
+        _close(app)
+
+
 @pytest.fixture
-def app(request, backend, tmp_path):
-    """An app on this test's backend with every table, empty."""
-    if backend == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
-        options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
-        app = _make_app("sqlite://", options, tmp_path)
-    else:
-        schema, engine = request.getfixturevalue("pg_schema")
-        app = _make_app(_pg_url(), _pg_options(schema), tmp_path)
+def app(request, backend, tmp_path, shared_apps):
+    """The app on this test's backend, with every table empty, its own folders, an empty page
+    cache and its configuration as the test leaves it undone afterwards."""
+    from catalogue.lib import pagecache
+
+    app = shared_apps(backend, request)
+    pg_engine = request.getfixturevalue("pg_schema")[1] if backend == "postgresql" else None
+    saved = app.config.copy()
+    app.config.update(_folders(tmp_path))
+    pagecache.init_app(app)
+    # The limiter is one object for the whole process: an app_factory app may have switched it on.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():
         yield app
+    # Disposing of the engine drops the SQLite copy: the next test connects to a fresh one.
     _close(app)
-    if backend == "postgresql":
-        _empty_pg_tables(engine)
+    app.config.clear()
+    app.config.update(saved)
+    if pg_engine is not None:
+        _empty_pg_tables(pg_engine)
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 from catalogue.lib.timestamps import TimestampMixin
 
 ROLES = ("officer", "manufacturer", "staff")
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint("role IN ('officer', 'manufacturer', 'staff')", name="role_known"),
@@ -53,7 +53,9 @@ class User(UserMixin, TimestampMixin, db.Model):
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:
@@ -64,13 +66,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.role == "staff"
 
     def __repr__(self) -> str:
-        return f"<User {self.email} {self.role}>"
+        return f"<User {self.id} {self.role}>"  # no address: reprs reach logs
 
 
 TOKEN_PURPOSES = ("password_reset", "invitation", "email_confirmation")
 
 
-class AccountToken(db.Model):
+class AccountToken(Model):
     """A single-use, expiring link token (password reset, manufacturer invitation).
 
     Only the token's SHA-256 is stored: a leaked database does not leak working links.

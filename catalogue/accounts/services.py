@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -70,7 +71,8 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def staff_exists() -> bool:
-    return db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == "staff")) > 0
+    count = sa.select(sa.func.count(User.id)).where(User.role == "staff")
+    return db.session.execute(count).scalar_one() > 0
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -155,7 +157,7 @@ def _use(record: AccountToken) -> None:
         .where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    if result.rowcount != 1:
+    if cast(sa.CursorResult, result).rowcount != 1:
         raise ServiceError(None, "This link has been used already.")
 
 
@@ -221,7 +223,7 @@ def confirm_email(token: str) -> tuple[User, int]:
 
     record = token_for("email_confirmation", token)
     user = record.user if record is not None else None
-    if user is None or not user.active or record.email != user.email:
+    if record is None or user is None or not user.active or record.email != user.email:
         raise ServiceError(
             None,
             "This confirmation link is invalid, has expired or has been used already. "
@@ -271,6 +273,7 @@ def accept_invitation(token: str, name: str, password: str) -> User:
         )
     from catalogue.inquiries.desk import route_waiting_inquiries
 
+    assert record.email is not None  # an invitation always carries the invited address
     user = _new_user(
         record.email, password, "manufacturer", name=name, manufacturer_id=record.manufacturer_id
     )

@@ -1,5 +1,6 @@
 """Sign in, sign out, registration, password reset, invitations and the officer's account page."""
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -70,6 +71,7 @@ def login():
         return redirect(home_for(current_user))
     form = forms.LoginForm()
     if form.validate_on_submit():
+        assert form.email.data and form.password.data  # DataRequired
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             # One message for a wrong e-mail and a wrong password: no account probing.
@@ -93,6 +95,8 @@ def logout():
 def register():
     form = forms.RegistrationForm()
     if form.validate_on_submit():
+        assert form.email.data and form.password.data  # DataRequired
+        assert form.name.data and form.organisation.data  # DataRequired
         try:
             user = services.register_officer(
                 form.email.data,
@@ -122,6 +126,7 @@ def register():
 def password_reset_request():
     form = forms.PasswordResetRequestForm()
     if form.validate_on_submit():
+        assert form.email.data  # DataRequired
         services.request_password_reset(form.email.data)
         db.session.commit()
         # The same answer whether or not the address has an account.
@@ -139,6 +144,7 @@ def password_reset(token):
         abort(404, description="This reset link is invalid or has expired. Ask for a new one.")
     form = forms.NewPasswordForm()
     if form.validate_on_submit():
+        assert form.password.data  # DataRequired
         try:
             services.reset_password(token, form.password.data)
         except ServiceError as error:
@@ -159,6 +165,7 @@ def invitation_accept(token):
         )
     form = forms.InvitationAcceptForm()
     if form.validate_on_submit():
+        assert form.name.data and form.password.data  # DataRequired
         try:
             user = services.accept_invitation(token, form.name.data.strip(), form.password.data)
         except ServiceError as error:
@@ -281,7 +288,9 @@ def inquiry_withdraw(inquiry_id):
 @login_required
 def inquiry_compare(inquiry_id):
     inquiry = _own_inquiry(inquiry_id)
-    currency = {"currency": request.args["currency"]} if request.args.get("currency") else {}
+    currency: dict[str, Any] = (
+        {"currency": request.args["currency"]} if request.args.get("currency") else {}
+    )
     return inquiry_pages.comparison_response(
         inquiry,
         "html",

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
 
-class ChangeRecord(db.Model):
+class ChangeRecord(Model):
     __tablename__ = "change_records"
     __table_args__ = (sa.Index("ix_change_records_entity", "entity_type", "entity_id"),)
 

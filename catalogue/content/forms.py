@@ -37,6 +37,7 @@ class ArticleForm(FlaskForm):
     save = SubmitField("Save")
 
     def values(self) -> dict:
+        assert self.title.data and self.slug.data  # DataRequired: values() follows validation
         lines = (self.sources.data or "").splitlines()
         return {
             "section": self.section.data,
@@ -63,6 +64,7 @@ class NetworkLinkForm(FlaskForm):
     submit = SubmitField("Save")
 
     def values(self) -> dict:
+        assert self.name.data and self.url.data  # DataRequired: values() follows validation
         return {
             "kind": self.kind.data,
             "name": self.name.data.strip(),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
 SECTIONS = {
@@ -51,7 +51,7 @@ VIEW_SECTIONS = (
 )
 
 
-class Article(db.Model):
+class Article(Model):
     __tablename__ = "articles"
     __table_args__ = (sa.UniqueConstraint("section", "slug", name="uq_articles_section_slug"),)
 
@@ -102,7 +102,7 @@ class Article(db.Model):
         return f"<Article {self.section}/{self.slug}>"
 
 
-class DailyFigure(db.Model):
+class DailyFigure(Model):
     __tablename__ = "daily_figures"
     __table_args__ = (sa.UniqueConstraint("day", "region", name="uq_daily_figures_day_region"),)
 
@@ -120,7 +120,7 @@ class DailyFigure(db.Model):
         return f"<DailyFigure {self.day} {self.region}>"
 
 
-class NetworkLink(db.Model):
+class NetworkLink(Model):
     __tablename__ = "network_links"
     __table_args__ = (sa.UniqueConstraint("kind", "name", name="uq_network_links_kind_name"),)
 
@@ -140,7 +140,7 @@ class NetworkLink(db.Model):
         return f"<NetworkLink {self.kind} {self.name}>"
 
 
-class SectionView(db.Model):
+class SectionView(Model):
     """How many pages of one section were served on one day (no visitor data at all)."""
 
     __tablename__ = "section_views"

@@ -44,7 +44,9 @@ def load_content_seed(seed_dir: Path, report: SeedReport | None = None) -> SeedR
     links = _read_yaml(seed_dir / "content" / "network-links.yaml")
     _validate(articles, links)
 
-    existing = {tuple(row) for row in db.session.execute(sa.select(Article.section, Article.slug))}
+    existing: set[tuple] = {
+        tuple(row) for row in db.session.execute(sa.select(Article.section, Article.slug))
+    }
     for data in articles:
         if (data["section"], data["slug"]) in existing:
             continue

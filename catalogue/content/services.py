@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalogue.audit.services import apply_changes, record_change
 from catalogue.content.models import (
@@ -138,7 +140,7 @@ def save_article(actor, article: Article | None, values: dict) -> Article:
 def set_article_status(actor, article: Article, status: str) -> None:
     if status not in ARTICLE_STATUSES:
         raise ServiceError("status", "Unknown status.")
-    values = {"status": status}
+    values: dict[str, object] = {"status": status}
     if status == "published" and article.published_on is None:
         values["published_on"] = date.today()
     apply_changes(actor, article, values)
@@ -270,6 +272,7 @@ def import_figures(actor, data: bytes) -> ImportReport:
             if problem:
                 report.rejected.append((number, problem))
                 continue
+            assert values is not None  # _parse_row gives values or a problem
             key = (values["day"], values["region"])
             if key in seen:
                 report.rejected.append((number, f"{key[0]} {key[1]} appears twice in the file"))
@@ -371,7 +374,7 @@ def check_links(links: list[NetworkLink], timeout: float = 5.0, opener=None) -> 
     # Read the addresses here: the worker threads have no app context to load them in.
     jobs = [(link, link.url) for link in links]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda job: _check_one(opener, *job, timeout), jobs))
+        return list(pool.map(lambda job: _check_one(opener, job[0], job[1], timeout), jobs))
 
 
 def network_available(host: str = "www.who.int", timeout: float = 3.0) -> bool:
@@ -410,10 +413,7 @@ def count_view(section: str, day: date | None = None) -> None:
         raise ValueError(section)
     day = day or date.today()
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(SectionView).values(section=section, day=day, count=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["section", "day"], set_={"count": SectionView.count + 1}

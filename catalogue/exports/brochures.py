@@ -123,7 +123,12 @@ def create_brochure_job(actor, params: dict) -> ExportJob:
     )
     db.session.add(job)
     db.session.flush()
-    logger.info("%s queued brochure job %s (%s)", actor, job.id, describe_brochure(params))
+    logger.info(
+        "User %s queued brochure job %s (%s)",
+        getattr(actor, "id", None),
+        job.id,
+        describe_brochure(params),
+    )
     return job
 
 
@@ -147,7 +152,7 @@ def retry_job(actor, job: ExportJob) -> None:
     job.progress_done = 0
     job.error = None
     job.started_at = job.finished_at = None
-    logger.info("%s retried export job %s", actor, job.id)
+    logger.info("User %s retried export job %s", getattr(actor, "id", None), job.id)
 
 
 def recent_jobs(limit: int = 30) -> list[ExportJob]:

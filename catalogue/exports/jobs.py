@@ -25,7 +25,7 @@ JOB_TIMEOUT = 30 * 60  # seconds; a full-catalogue brochure takes well under a m
 
 def submit(job: ExportJob) -> None:
     """Start a committed job the configured way."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     base_url = job.parameters.get("base_url", "http://localhost/")
     if app.config["EXPORT_JOBS_SYNC"]:
         run_job(job.id)
@@ -82,6 +82,7 @@ def run_job(job_id: int) -> None:
         db.session.rollback()
         logger.exception("Export job %s failed", job_id)
         job = db.session.get(ExportJob, job_id)
+        assert job is not None  # committed before it was submitted
         job.status = "failed"
         job.stage = "Stopped by an error"
         job.error = f"{type(error).__name__}: {error}"[:2000]

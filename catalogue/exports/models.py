@@ -9,15 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # Imported (not named by string) so this module works on its own, e.g. in a queue worker.
-from catalogue.accounts.models import User
-from catalogue.extensions import db
+from catalogue.accounts.models import User  # upward on purpose: every feature names its users
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
 JOB_STATES = ("queued", "running", "done", "failed", "expired")
 ACTIVE_STATES = ("queued", "running")
 
 
-class ExportJob(db.Model):
+class ExportJob(Model):
     __tablename__ = "export_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ import mimetypes
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, SupportsInt, cast
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
@@ -70,7 +70,9 @@ def html_to_pdf(html: str, on_page: Callable[[int], None] | None = None) -> Rend
 
     on_page, when given, is called with each page number as WeasyPrint lays the pages out.
     """
-    fetcher = StaticOnlyFetcher(current_app.static_folder)
+    static_folder = current_app.static_folder
+    assert static_folder is not None  # create_app sets it
+    fetcher = StaticOnlyFetcher(static_folder)
     source = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
     handler = _PageProgress(on_page) if on_page else None
     if handler:
@@ -105,5 +107,6 @@ class _PageProgress(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread != self.thread:
             return
-        if record.msg == "Step 5 - Creating layout - Page %d" and record.args:
-            self.on_page(int(record.args[0]))
+        args = record.args
+        if record.msg == "Step 5 - Creating layout - Page %d" and isinstance(args, tuple) and args:
+            self.on_page(int(cast(SupportsInt, args[0])))

@@ -230,5 +230,5 @@ def manufacturer_profile(slug: str, manufacturer_url: str) -> StoredPdf | None:
         f"{slug}-company-profile.pdf",
         load=load,
         rows_of=rows_of,
-        html_of=lambda entry: manufacturer_profile_html(*entry, manufacturer_url),
+        html_of=lambda entry: manufacturer_profile_html(entry[0], entry[1], manufacturer_url),
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries.models import (
@@ -71,12 +72,13 @@ def _decide(inquiry: Inquiry, quotation_id: int, outcome: str, reason: str | Non
     if outcome == "accepted" and quotation.is_expired():
         raise ServiceError(None, "This quotation has expired: ask for a revised quotation.")
     now = utcnow()
-    changed = db.session.execute(
+    result = db.session.execute(
         sa.update(Quotation)
         .where(Quotation.id == quotation.id, Quotation.status == "current")
         .values(status=outcome, decided_at=now, decision_reason=reason)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = cast(sa.CursorResult, result).rowcount
     if changed != 1:
         db.session.refresh(quotation)
         raise ServiceError(
@@ -216,14 +218,14 @@ def attach_to_account(user: User) -> int:
         .values(officer_id=user.id)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(sa.CursorResult, result).rowcount
 
 
 def has_quotations_to_compare(inquiry: Inquiry) -> bool:
     """Whether the comparison page has something to show: a basket with a live quotation."""
-    live = db.session.scalar(
+    live = db.session.execute(
         sa.select(sa.func.count(Quotation.id))
         .join(Inquiry, Quotation.inquiry_id == Inquiry.id)
         .where(Inquiry.group_code == inquiry.group_code, Quotation.status != "superseded")
-    )
+    ).scalar_one()
     return live > 0

@@ -6,7 +6,7 @@ import logging
 
 import sqlalchemy as sa
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.audit.services import apply_changes
 from catalogue.errors import ServiceError
 from catalogue.extensions import db

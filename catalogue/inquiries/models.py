@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 from catalogue.lib.money import quantize
 from catalogue.lib.timestamps import TimestampMixin
@@ -83,7 +84,7 @@ UNIT_PLURALS = {
 }
 
 
-class ReferenceCounter(db.Model):
+class ReferenceCounter(Model):
     """The last inquiry number used in a year; incremented under a row lock."""
 
     __tablename__ = "reference_counters"
@@ -92,7 +93,7 @@ class ReferenceCounter(db.Model):
     last_number: Mapped[int] = mapped_column(default=0)
 
 
-class Inquiry(TimestampMixin, db.Model):
+class Inquiry(TimestampMixin, Model):
     __tablename__ = "inquiries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,7 +178,7 @@ class Inquiry(TimestampMixin, db.Model):
         return self.status != "closed"
 
 
-class InquiryLine(db.Model):
+class InquiryLine(Model):
     __tablename__ = "inquiry_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,7 +192,7 @@ class InquiryLine(db.Model):
     product = relationship("Product")
 
 
-class InquiryMessage(db.Model):
+class InquiryMessage(Model):
     __tablename__ = "inquiry_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,7 +209,7 @@ class InquiryMessage(db.Model):
     quotation = relationship("Quotation", foreign_keys=[quotation_id])
 
 
-class InquiryEvent(db.Model):
+class InquiryEvent(Model):
     """One step of an inquiry's timeline, written in plain words when it happens."""
 
     __tablename__ = "inquiry_events"
@@ -229,7 +230,7 @@ class InquiryEvent(db.Model):
     actor = relationship("User")
 
 
-class Quotation(db.Model):
+class Quotation(Model):
     """One version of a maker's offer for an inquiry; a new version supersedes the last."""
 
     __tablename__ = "quotations"
@@ -278,13 +279,13 @@ class Quotation(db.Model):
         totals = [line.total for line in self.lines]
         if not totals or any(t is None for t in totals):
             return None
-        return quantize(sum(totals, Decimal(0)), self.currency)
+        return quantize(sum(cast(list[Decimal], totals), Decimal(0)), self.currency)
 
     def is_expired(self, today: date | None = None) -> bool:
         return self.valid_until < (today or utcnow().date())
 
 
-class QuotationLine(db.Model):
+class QuotationLine(Model):
     """The price of one inquired product: per unit, with price breaks from larger quantities."""
 
     __tablename__ = "quotation_lines"
@@ -365,7 +366,7 @@ class QuotationLine(db.Model):
         return quantize(self.price_for(quantity) * quantity, self.quotation.currency)
 
 
-class QuotationTier(db.Model):
+class QuotationTier(Model):
     """A price break: from this many units on, this price per unit."""
 
     __tablename__ = "quotation_tiers"
@@ -378,7 +379,7 @@ class QuotationTier(db.Model):
     line: Mapped[QuotationLine] = relationship(back_populates="tiers")
 
 
-class ReferenceRate(db.Model):
+class ReferenceRate(Model):
     """An exchange rate entered by staff, with its date and source: 1 base = rate quote."""
 
     __tablename__ = "reference_rates"
@@ -395,7 +396,7 @@ class ReferenceRate(db.Model):
     entered_by = relationship("User")
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """The last day a once-a-day job ran, claimed with a compare-and-set across processes."""
 
     __tablename__ = "job_runs"

@@ -11,10 +11,11 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries import services
@@ -258,7 +259,7 @@ class Comparison:
 
 
 def _money_values(columns, key, target, conversions) -> list[Decimal | None]:
-    values = []
+    values: list[Decimal | None] = []
     for column in columns:
         amount = getattr(column.line, key)
         currency = column.quotation.currency
@@ -282,7 +283,8 @@ def _money_values(columns, key, target, conversions) -> list[Decimal | None]:
 
 def compare_group(inquiries: list[Inquiry], *, target: str | None = None) -> Comparison:
     """Side by side: every live quotation line of a basket, with the best value per row."""
-    columns, waiting = [], []
+    columns: list[Column] = []
+    waiting: list[Inquiry] = []
     for inquiry in inquiries:
         quotation = inquiry.current_quotation
         if quotation is None:
@@ -305,6 +307,7 @@ def compare_group(inquiries: list[Inquiry], *, target: str | None = None) -> Com
     )
 
     best: dict[str, set[int]] = {}
+    values: list[Any]  # money, counts or dates, by row
     for key, _label, direction in COMPARED:
         if direction is None:
             continue

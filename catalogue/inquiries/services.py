@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries.links import derive_token, hash_token, maker_link, officer_link
@@ -209,6 +209,7 @@ def _portal_users(maker_ids: list[int]) -> dict[int, list[str]]:
     ).all()
     found: dict[int, list[str]] = {}
     for maker_id, email in rows:
+        assert maker_id is not None  # the query picks users of these makers
         found.setdefault(maker_id, []).append(email)
     return found
 
@@ -234,6 +235,7 @@ def _event(inquiry, kind, actor_kind, summary, *, actor=None, public=True) -> In
 def _route(inquiry: Inquiry, portal_users: list[str]) -> None:
     """Decide how the inquiry reaches its maker, and send it that way."""
     maker = db.session.get(Manufacturer, inquiry.manufacturer_id)
+    assert maker is not None  # a foreign key
     if portal_users:
         inquiry.route, inquiry.status, inquiry.routed_at = "portal", "routed", utcnow()
         _event(inquiry, "routed", "system", f"In {maker.name}'s portal inbox.")
@@ -319,6 +321,7 @@ def route_text(inquiry: Inquiry) -> str:
         if notice is None or notice.status in ("pending", "sending"):
             return f"Being e-mailed to {name}{by_staff}"
         if notice.status == "sent":
+            assert notice.sent_at is not None  # set with the status
             return f"E-mailed to {name}{by_staff} on {aware(notice.sent_at).strftime('%-d %B %Y')}"
         return (
             f"The e-mail to {name} could not be delivered: it is back with CAC staff, who will "

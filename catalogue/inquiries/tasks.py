@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -82,12 +83,13 @@ def escalate_overdue(now: datetime | None = None) -> dict[str, int]:
 
 def _claim(inquiry: Inquiry, column, now: datetime) -> bool:
     """Set a once-only timestamp if no other process has; True if this one did."""
-    done = db.session.execute(
+    result = db.session.execute(
         sa.update(Inquiry)
         .where(Inquiry.id == inquiry.id, column.is_(None))
         .values({column.key: now})
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    done = cast(sa.CursorResult, result).rowcount
     if done:
         setattr(inquiry, column.key, now)
     return done == 1
@@ -110,14 +112,15 @@ def send_daily_digest(now: datetime | None = None) -> bool:
         .values(name=DIGEST_JOB)
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    claimed = db.session.execute(
+    result = db.session.execute(
         sa.update(JobRun)
         .where(
             JobRun.name == DIGEST_JOB,
             sa.or_(JobRun.last_run_on.is_(None), JobRun.last_run_on < today),
         )
         .values(last_run_on=today)
-    ).rowcount
+    )
+    claimed = cast(sa.CursorResult, result).rowcount
     if claimed != 1:
         db.session.rollback()
         return False

@@ -106,6 +106,7 @@ def inquiry_new():
     if len(products) != len(form.lines.entries):
         abort(400, description="One of the products is not in the catalogue (any more).")
     if form.validate():
+        assert form.name.data and form.organisation.data and form.email.data  # DataRequired
         try:
             filed = services.file_inquiries(
                 [

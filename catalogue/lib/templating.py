@@ -62,7 +62,9 @@ def url_with(**changes) -> str:
         else:
             args[key] = value if isinstance(value, list) else [value]
     query = urlencode(args, doseq=True)
-    return url_for(request.endpoint, **request.view_args) + (f"?{query}" if query else "")
+    endpoint, view_args = request.endpoint, request.view_args
+    assert endpoint is not None and view_args is not None  # pages of a matched route only
+    return url_for(endpoint, **view_args) + (f"?{query}" if query else "")
 
 
 def basket_count() -> int:
@@ -74,7 +76,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(number, "number")
     app.add_template_filter(format_money, "money")
     app.add_template_filter(source_link, "source_link")
-    app.add_template_global(NAV_ITEMS, "nav_items")
+    app.jinja_env.globals["nav_items"] = NAV_ITEMS
     app.add_template_global(url_with)
     app.add_template_global(basket_count)
-    app.add_template_global(ON_REQUEST, "on_request")
+    app.jinja_env.globals["on_request"] = ON_REQUEST

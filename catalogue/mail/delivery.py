@@ -16,6 +16,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -52,6 +53,7 @@ def _send_smtp(message: EmailMessage) -> None:
     config = current_app.config
     host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
     context = ssl.create_default_context()
+    smtp: smtplib.SMTP
     if config["MAIL_USE_SSL"]:
         smtp = smtplib.SMTP_SSL(host, port, timeout=20, context=context)
     else:
@@ -100,7 +102,7 @@ def _claim(email_id: int) -> bool:
         .values(status="sending", claimed_at=now)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return cast(sa.CursorResult, result).rowcount == 1
 
 
 def deliver_pending(limit: int = BATCH_SIZE) -> dict[str, int]:
@@ -125,6 +127,7 @@ def deliver_pending(limit: int = BATCH_SIZE) -> dict[str, int]:
         if not _claim(email_id):
             continue  # another process took it
         email = db.session.get(OutboundEmail, email_id)
+        assert email is not None  # claimed just now
         try:
             send(email)
         except (OSError, smtplib.SMTPException) as error:

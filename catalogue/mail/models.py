@@ -7,13 +7,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
 MAIL_STATES = ("pending", "sending", "sent", "failed")
 
 
-class OutboundEmail(db.Model):
+class OutboundEmail(Model):
     __tablename__ = "outbound_emails"
     __table_args__ = (sa.Index("ix_outbound_emails_due", "status", "next_attempt_at"),)
 

@@ -203,7 +203,8 @@ _PHRASE_PATTERNS = _phrase_patterns()
 def expand_phrases(text: str) -> str:
     """Rewrites a multi-word synonym in a query to "((phrase) OR canonical word)"."""
     for pattern, canonical in _PHRASE_PATTERNS:
-        text = pattern.sub(lambda m, c=canonical: f"(({m.group(0)}) OR {c})", text)
+        # mypy cannot infer a lambda with a default argument (python/mypy#15459)
+        text = pattern.sub(lambda m, c=canonical: f"(({m.group(0)}) OR {c})", text)  # type: ignore[misc]
     return text
 
 

@@ -24,6 +24,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from itertools import chain
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -150,7 +151,8 @@ def _apply_locked(ix: SearchIndex, state: dict) -> int:
     wanted: dict[str, set[int]] = {}
     for row in rows:
         wanted.setdefault(row.doc_type, set()).add(row.doc_id)
-    upserts, deletes = [], []
+    upserts: list[dict] = []
+    deletes: list[str] = []
     for type_name, ids in wanted.items():
         doc_type = REGISTRY.get(type_name)
         if doc_type is None:
@@ -202,7 +204,7 @@ def prune_changes() -> int:
     """Deletes change rows older than the retention period; returns how many."""
     cutoff = _now() - timedelta(days=current_app.config["SEARCH_CHANGE_RETENTION_DAYS"])
     result = db.session.execute(sa.delete(SearchChange).where(SearchChange.created_at < cutoff))
-    return result.rowcount or 0
+    return cast(sa.CursorResult, result).rowcount or 0
 
 
 def ensure_index() -> bool:

@@ -5,11 +5,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
 
-class SearchChange(db.Model):
+class SearchChange(Model):
     """Written in the same transaction as the change; every machine's indexer applies it.
 
     Rows are kept (not consumed) because each app machine keeps its own index and applies

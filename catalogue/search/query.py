@@ -316,7 +316,7 @@ class QueryEngine:
         products = query.And([self._parse(searcher, text), query.Term("type", "product")])
         docnums = searcher.docs_for_query(products)
         selected = {name: set(values) for name, values in filters.items()}
-        counts = {name: Counter() for name in FACET_FIELDS}
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
         for docnum in docnums:
             values = table[docnum]
             if values is None:

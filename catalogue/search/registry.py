@@ -176,9 +176,9 @@ register(
         label="Product",
         endpoint="supplies.product_detail",
         load=_product_documents,
-        count=lambda: db.session.scalar(
+        count=lambda: db.session.execute(
             sa.select(sa.func.count(Product.id)).where(Product.status == "published")
-        ),
+        ).scalar_one(),
         watches={
             Product: lambda conn, p: [p.id],
             Approval: lambda conn, a: [a.product_id],
@@ -225,7 +225,7 @@ register(
         label="Manufacturer",
         endpoint="supplies.manufacturer_detail",
         load=_manufacturer_documents,
-        count=lambda: db.session.scalar(sa.select(sa.func.count(Manufacturer.id))),
+        count=lambda: db.session.execute(sa.select(sa.func.count(Manufacturer.id))).scalar_one(),
         watches={Manufacturer: lambda conn, m: [m.id]},
     )
 )
@@ -257,7 +257,7 @@ register(
         plural="Categories",
         endpoint="supplies.product_list",  # linked as the product list filtered by it
         load=_category_documents,
-        count=lambda: db.session.scalar(sa.select(sa.func.count(Category.id))),
+        count=lambda: db.session.execute(sa.select(sa.func.count(Category.id))).scalar_one(),
         watches={Category: lambda conn, c: [c.id]},
     )
 )
@@ -280,6 +280,7 @@ def _article_loader(section: str) -> LoadFn:
         if ids is not None:
             stmt = stmt.where(Article.id.in_(ids))
         for article in db.session.scalars(stmt):
+            assert article.published_on is not None  # the query keeps dated articles only
             yield (
                 article.id,
                 {
@@ -302,13 +303,13 @@ def _article_loader(section: str) -> LoadFn:
 
 
 def _article_count(section: str) -> Callable[[], int]:
-    return lambda: db.session.scalar(
+    return lambda: db.session.execute(
         sa.select(sa.func.count(Article.id)).where(
             Article.section == section,
             Article.status == "published",
             Article.published_on <= sa.func.current_date(),
         )
-    )
+    ).scalar_one()
 
 
 for _name, _section, _label, _plural, _endpoint in (

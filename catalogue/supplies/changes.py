@@ -77,14 +77,15 @@ def create_product(
 def update_product(actor, product: Product, values: dict, specimens: list[str]) -> int:
     """Apply the form's values; returns how many facts changed."""
     changes = apply_changes(actor, product, {k: values[k] for k in PRODUCT_FIELDS if k in values})
+    count = len(changes)
     old_specimens = product.specimen_types
     if sorted(old_specimens) != sorted(specimens):
         record_change(actor, product, "specimen_types", old_specimens, specimens)
         product.specimens = [ProductSpecimen(specimen_type=s) for s in specimens]
-        changes.append(None)
-    if changes:
+        count += 1
+    if count:
         product.updated_at = utcnow()
-    return len(changes)
+    return count
 
 
 def set_product_status(actor, product: Product, status: str) -> None:
@@ -217,7 +218,7 @@ def reject_approval(actor, approval: Approval, reason: str) -> None:
 
 
 def _tell_manufacturer(approval: Approval, template: str, subject: str) -> None:
-    from catalogue.accounts.models import User
+    from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 
     users = db.session.scalars(
         sa.select(User).where(

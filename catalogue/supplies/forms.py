@@ -177,6 +177,7 @@ class PerformanceForm(FlaskForm):
             raise ValidationError("Give at least one figure.")
 
     def values(self) -> dict:
+        assert self.study.data  # DataRequired: values() follows validation
         return {
             "study": self.study.data.strip(),
             "measure": self.measure.data,

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.extensions import db
+from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 from catalogue.lib.timestamps import TimestampMixin
 
@@ -68,7 +68,7 @@ TECHNOLOGIES = (
 DATE_PRECISIONS = ("day", "month", "year")
 
 
-class Manufacturer(TimestampMixin, db.Model):
+class Manufacturer(TimestampMixin, Model):
     __tablename__ = "manufacturers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,7 +124,7 @@ class Manufacturer(TimestampMixin, db.Model):
         return f"<Manufacturer {self.slug}>"
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,7 +146,7 @@ class Category(db.Model):
         return f"<Category {self.slug}>"
 
 
-class Product(TimestampMixin, db.Model):
+class Product(TimestampMixin, Model):
     __tablename__ = "products"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,7 +214,7 @@ class Product(TimestampMixin, db.Model):
         return f"<Product {self.slug}>"
 
 
-class ProductSpecimen(db.Model):
+class ProductSpecimen(Model):
     """One specimen type a product accepts (a row each, so it can be a facet)."""
 
     __tablename__ = "product_specimens"
@@ -227,7 +227,7 @@ class ProductSpecimen(db.Model):
     product: Mapped[Product] = relationship(back_populates="specimens")
 
 
-class PerformanceResult(db.Model):
+class PerformanceResult(Model):
     """One stated performance figure set, with who reported it (manufacturer, regulator, ...)."""
 
     __tablename__ = "performance_results"
@@ -255,7 +255,7 @@ class PerformanceResult(db.Model):
         return ("Sensitivity", "Specificity")
 
 
-class Approval(TimestampMixin, db.Model):
+class Approval(TimestampMixin, Model):
     __tablename__ = "approvals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -304,7 +304,7 @@ class Approval(TimestampMixin, db.Model):
         return self.status == "verified"
 
 
-class Upload(db.Model):
+class Upload(Model):
     """An uploaded file (certificate, IFU, image) owned by a product or a manufacturer."""
 
     __tablename__ = "documents"  # the table keeps the name it was created with

@@ -201,7 +201,8 @@ def validate(categories: dict, manufacturers: list) -> None:
     for slug, data in categories.items():
         if data.get("kind") not in CATEGORY_KINDS:
             problems.append(f"category {slug}: unknown kind {data.get('kind')!r}")
-    maker_slugs, product_slugs = set(), set()
+    maker_slugs: set[str] = set()
+    product_slugs: set[str] = set()
     for maker in manufacturers:
         where = f"manufacturer {maker.get('slug')}"
         if not maker.get("slug") or not maker.get("name"):

@@ -165,7 +165,7 @@ def _facet_columns(facet: str):
     if facet == "technology":
         return Product.technology, Product.technology, None
     if facet == "approval":
-        join = (
+        join: tuple[type, sa.ColumnElement[bool]] = (
             Approval,
             sa.and_(Approval.product_id == Product.id, Approval.status != "rejected"),
         )

@@ -14,7 +14,7 @@ import weakref
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from catalogue.extensions import db
+from catalogue.extensions import Model, db
 from catalogue.lib import pagecache
 from catalogue.supplies.models import (
     Approval,
@@ -29,7 +29,7 @@ from catalogue.supplies.models import (
 WATCHED = (Product, Manufacturer, Approval, Category, PerformanceResult, ProductSpecimen, Upload)
 
 
-class CatalogueVersion(db.Model):
+class CatalogueVersion(Model):
     """One row: the number of committed transactions that changed the catalogue."""
 
     __tablename__ = "catalogue_versions"
@@ -97,9 +97,11 @@ class _VersionReader:
         self._drop()
         fairy = engine.raw_connection()
         fairy.detach()  # ours alone: closing it closes it, never hands it back to the pool
-        fairy.dbapi_connection.autocommit = True
+        dbapi_connection = fairy.dbapi_connection
+        assert dbapi_connection is not None  # a connection just taken from the engine
+        dbapi_connection.autocommit = True
         # Closed properly when its thread ends or the process exits, not left to the collector.
-        weakref.finalize(fairy, fairy.dbapi_connection.close)
+        weakref.finalize(fairy, dbapi_connection.close)
         self.local.held = (engine, fairy)
         return fairy
 

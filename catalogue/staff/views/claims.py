@@ -65,6 +65,7 @@ def claim_reject(approval_id):
             reject_form=form,
             records=history_of(approval),
         ), 400
+    assert form.reason.data  # DataRequired
     changes.reject_approval(current_user, approval, form.reason.data)
     db.session.commit()
     flash(f"Rejected: {approval.product.name} — {approval.authority_label}.", "success")

@@ -3,6 +3,7 @@ per manufacturer, CSV export."""
 
 import csv
 import io
+from typing import cast
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -117,7 +118,10 @@ def inquiry_forward(inquiry_id):
         inquiry,
         form,
         "forward_form",
-        lambda: desk.forward_to_contact(current_user, inquiry, form.email.data, form.source.data),
+        # DataRequired: the action runs after validation.
+        lambda: desk.forward_to_contact(
+            current_user, inquiry, cast(str, form.email.data), cast(str, form.source.data)
+        ),
         "Contact saved and inquiry forwarded by e-mail; the buyer will be e-mailed.",
     )
 
@@ -130,7 +134,10 @@ def inquiry_forward_by_email(inquiry_id):
         inquiry,
         form,
         "email_form",
-        lambda: desk.forward_by_email(current_user, inquiry, form.email.data, form.note.data),
+        # DataRequired: the action runs after validation.
+        lambda: desk.forward_by_email(
+            current_user, inquiry, cast(str, form.email.data), form.note.data
+        ),
         "Inquiry forwarded by e-mail; the buyer will be e-mailed.",
     )
 

@@ -19,6 +19,9 @@ from catalogue.staff.views import bp
 def rate_list():
     form = ReferenceRateForm()
     if form.validate_on_submit():
+        # InputRequired and DataRequired
+        assert form.rate.data is not None and form.as_of.data is not None
+        assert form.source.data is not None
         try:
             rate = quotations.add_reference_rate(
                 current_user, form.base.data, form.quote.data, form.rate.data,

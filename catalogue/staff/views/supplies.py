@@ -52,6 +52,7 @@ def manufacturer_detail(manufacturer_id):
             count = changes.update_manufacturer(current_user, maker, form.values())
         except ServiceError as error:
             db.session.rollback()
+            assert error.field is not None  # update_manufacturer names the field
             field = getattr(form, error.field)
             field.errors = [*field.errors, error.message]
         else:
@@ -90,6 +91,7 @@ def manufacturer_invite(manufacturer_id):
     if not form.validate():
         flash("Invitation not sent: give a valid e-mail address.", "error")
         return redirect(target)
+    assert form.email.data  # DataRequired
     try:
         accounts.invite_manufacturer_user(current_user, maker, form.email.data)
     except ServiceError as error:
