@@ -31,13 +31,21 @@ from catalogue.lib import pagecache
 
 bp = Blueprint("inquiries", __name__, url_prefix="/inquiry")
 
+BASKET = "basket"  # the session key of the inquiry basket
+pagecache.add_personal_session_key(BASKET)
+
 
 def basket_slugs() -> list[str]:
-    return list(session.get("basket", []))
+    return list(session.get(BASKET, []))
+
+
+@bp.app_template_global()
+def basket_count() -> int:
+    return len(basket_slugs())
 
 
 def _save_basket(slugs: list[str]) -> None:
-    session["basket"] = list(dict.fromkeys(slugs))[: services.MAX_BASKET]
+    session[BASKET] = list(dict.fromkeys(slugs))[: services.MAX_BASKET]
 
 
 def _back(default: str) -> str:

@@ -27,11 +27,18 @@ from flask_wtf.csrf import generate_csrf
 TOKEN_PLACEHOLDER = "\x1fcsrf-token\x1f"  # noqa: S105 (a marker, not a secret)
 
 _versions: list[Callable[[], Hashable]] = []
+# Session keys that make a visitor's pages their own (flashed messages; features add theirs).
+_personal_keys: set[str] = {"_flashes"}
 
 
 def add_version(version: Callable[[], Hashable]) -> None:
     """Key every cached page by version() too, asked on each request the cache serves."""
     _versions.append(version)
+
+
+def add_personal_session_key(key: str) -> None:
+    """A visitor whose session holds a value under `key` is always served a fresh page."""
+    _personal_keys.add(key)
 
 
 class PageCache:
@@ -60,8 +67,7 @@ def _cacheable() -> bool:
     return (
         request.method == "GET"
         and not current_user.is_authenticated
-        and not session.get("basket")
-        and "_flashes" not in session
+        and not any(session.get(key) for key in _personal_keys)
     )
 
 

@@ -3,7 +3,7 @@
 import re
 from urllib.parse import urlencode
 
-from flask import Flask, request, session, url_for
+from flask import Flask, request, url_for
 from markupsafe import Markup
 
 from catalogue.lib.money import format_money
@@ -67,10 +67,6 @@ def url_with(**changes) -> str:
     return url_for(endpoint, **view_args) + (f"?{query}" if query else "")
 
 
-def basket_count() -> int:
-    return len(session.get("basket", []))
-
-
 def register(app: Flask) -> None:
     app.add_template_filter(or_on_request, "or_on_request")
     app.add_template_filter(number, "number")
@@ -78,5 +74,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(source_link, "source_link")
     app.jinja_env.globals["nav_items"] = NAV_ITEMS
     app.add_template_global(url_with)
-    app.add_template_global(basket_count)
     app.jinja_env.globals["on_request"] = ON_REQUEST

@@ -87,7 +87,7 @@ def own_performance(user, product: Product, result_id: int) -> PerformanceResult
     return result
 
 
-def own_document(user, document_id: int) -> Upload:
+def own_upload(user, document_id: int) -> Upload:
     document = db.session.scalar(
         sa.select(Upload)
         .outerjoin(Product, Upload.product_id == Product.id)
@@ -137,7 +137,7 @@ def own_inquiry_counts(user) -> dict[str, int]:
     return dict(db.session.execute(stmt).all())
 
 
-def company_documents(maker: Manufacturer) -> list[Upload]:
+def company_uploads(maker: Manufacturer) -> list[Upload]:
     return list(
         db.session.scalars(
             sa.select(Upload)

@@ -24,7 +24,7 @@ def profile_edit():
         "portal/profile_edit.html",
         form=form,
         maker=maker,
-        documents=services.company_documents(maker),
+        documents=services.company_uploads(maker),
         document_form=DocumentForm(),
     ), (400 if form.errors else 200)
 

@@ -57,7 +57,7 @@ def company_document_upload():
 
 @bp.get("/documents/<int:document_id>")
 def document_download(document_id):
-    document = services.own_document(current_user, document_id)
+    document = services.own_upload(current_user, document_id)
     return send_file(
         document_path(document),
         mimetype=document.content_type,
@@ -68,7 +68,7 @@ def document_download(document_id):
 
 @bp.post("/documents/<int:document_id>/delete")
 def document_delete(document_id):
-    document = services.own_document(current_user, document_id)
+    document = services.own_upload(current_user, document_id)
     owner = document.product or services.own_manufacturer(current_user)
     record_change(current_user, owner, "documents", document.filename, None)
     path = delete_document(document)
