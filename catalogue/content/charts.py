@@ -10,6 +10,7 @@ import pygal
 from pygal.style import Style
 
 from catalogue.content.models import DailyFigure
+from catalogue.content.services import DS4C_CHART_CREDIT
 
 CHART_KINDS = {
     "new": "New confirmed cases per day",
@@ -67,16 +68,17 @@ def figures_chart(kind: str, region: str, figures: list[DailyFigure]) -> bytes:
     days = [f.day for f in figures]
     labels, major = _labels(days)
     title = f"{region}: {CHART_KINDS[kind].lower()}"
+    credit = {"x_title": DS4C_CHART_CREDIT}
     if kind == "new":
-        chart = pygal.Bar(**_config(title=title, show_legend=False))
+        chart = pygal.Bar(**_config(title=title, show_legend=False, **credit))
         chart.add("New confirmed", [f.new_confirmed for f in figures])
     elif kind == "totals":
-        chart = pygal.Line(**_config(title=title))
+        chart = pygal.Line(**_config(title=title, **credit))
         chart.add("Cumulative confirmed", [f.cumulative_confirmed for f in figures])
         chart.add("Released", [f.released for f in figures])
         chart.add("Deaths", [f.deaths for f in figures])
     else:
-        chart = pygal.Line(**_config(title=title, show_legend=False))
+        chart = pygal.Line(**_config(title=title, show_legend=False, **credit))
         chart.add("People tested", [f.tests for f in figures])
     chart.x_labels = labels
     chart.x_labels_major = major
@@ -93,6 +95,7 @@ def trend_chart(region: str, figures: list[DailyFigure]) -> bytes:
             height=220,
             show_x_labels=False,
             title_font_size=13,
+            x_title=DS4C_CHART_CREDIT,
         )
     )
     chart.add("New confirmed", [f.new_confirmed for f in figures])

@@ -43,6 +43,9 @@ DS4C_CREDIT = (
     "releases; GitHub DSI-COVID/DS4C0701, commit 47559dad0a1c9f349e11b33622138090b1cb477f."
 )
 DS4C_LICENCE = "Licence: CC BY-NC-SA 4.0 (https://creativecommons.org/licenses/by-nc-sa/4.0/)."
+DS4C_LICENCE_URL = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
+# The credit a chart carries in its own file, so it stays with the chart wherever it is shown.
+DS4C_CHART_CREDIT = "Source: DS4C (Jihoo Kim et al.), from KCDC press releases · CC BY-NC-SA 4.0"
 REPORTING_CHANGE_DAY = date(2020, 3, 2)
 REPORTING_NOTE = (
     "Up to 2020-03-01 the figures are as of 16:00 on the date shown; from 2020-03-02 they are "
@@ -58,8 +61,9 @@ CSV_COLUMNS = (
     "deaths",
     "tests",
     "source",
+    "as_of",
 )
-_REQUIRED_COLUMNS = CSV_COLUMNS[:-1]
+_REQUIRED_COLUMNS = CSV_COLUMNS[:-2]
 _COUNT_COLUMNS = ("new_confirmed", "cumulative_confirmed", "released", "deaths")
 MAX_IMPORT_ROWS = 20_000
 
@@ -182,10 +186,17 @@ def latest_figures() -> dict[str, DailyFigure]:
     return latest
 
 
+def as_of(day: date) -> str:
+    """When in the day a figure was taken (see REPORTING_NOTE)."""
+    if day < REPORTING_CHANGE_DAY:
+        return "16:00 on the date"
+    return "00:00 release: cases reported the previous day"
+
+
 def figures_csv(figures: Iterable[DailyFigure]) -> str:
-    """The figures as CSV with the credit and licence as leading # lines (the import skips them)."""
+    """The figures as plain CSV, the header on the first line: each row carries its source and
+    the time of day it was taken; the licence goes in the response's Link header."""
     out = io.StringIO()
-    out.write(f"# {DS4C_CREDIT}\n# {DS4C_LICENCE}\n# {REPORTING_NOTE}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for f in figures:
@@ -199,6 +210,7 @@ def figures_csv(figures: Iterable[DailyFigure]) -> str:
                 f.deaths,
                 "" if f.tests is None else f.tests,
                 f.source or "",
+                as_of(f.day),
             ]
         )
     return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalogue.content import charts
@@ -213,7 +213,11 @@ def daily_updates_csv():
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            "Link": f'<{content.DS4C_LICENCE_URL}>; rel="license", '
+            f'<{url_for("content.daily_updates")}>; rel="describedby"',
+        },
     )
 
 

@@ -203,13 +203,24 @@ def test_daily_page_references_the_charts_as_images(seeded_client):
     assert "chart-tests.svg" not in seeded_client.get("/daily-updates/").text
 
 
-def test_csv_download_holds_what_is_shown_with_credit(seeded_client):
+def test_csv_download_is_plain_csv_with_its_source_on_every_row(seeded_client):
     response = seeded_client.get("/daily-updates.csv?region=Korea&start=2020-03-01&end=2020-03-31")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    lines = response.text.splitlines()
-    assert lines[0].startswith("# Source: DS4C") and "CC BY-NC-SA 4.0" in lines[1]
-    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in lines if line[0] != "#"))))
+    link = response.headers["Link"]
+    assert '<https://creativecommons.org/licenses/by-nc-sa/4.0/>; rel="license"' in link
+    assert '</daily-updates/>; rel="describedby"' in link
+    rows = list(csv.DictReader(io.StringIO(response.text)))  # the header is the first line
     assert len(rows) == 31 and {r["region"] for r in rows} == {"Korea"}
+    assert all("DS4C" in r["source"] and "CC BY-NC-SA 4.0" in r["source"] for r in rows)
     march_15 = next(r for r in rows if r["date"] == "2020-03-15")
     assert march_15["cumulative_confirmed"] == "8126"  # the source's value, kept as it is
+    # The time of day changed on 2020-03-02 (KCDC's 00:00 release from then on).
+    assert rows[0]["as_of"] == "16:00 on the date"
+    assert rows[1]["as_of"].startswith("00:00 release")
+
+
+def test_chart_files_carry_the_credit_when_opened_on_their_own(seeded_client):
+    for url in ("/daily-updates/chart-new.svg?region=Korea", "/daily-updates/trend-Seoul.svg"):
+        svg = seeded_client.get(url).text
+        assert "Source: DS4C (Jihoo Kim et al.)" in svg and "CC BY-NC-SA 4.0" in svg, url
