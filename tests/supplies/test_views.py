@@ -322,3 +322,10 @@ def test_product_counts_ignore_drafts(client, catalogue):
     html = _text(client.get("/supplies/manufacturers/"))
     beta_row = html.split("Beta Dx Co., Ltd.")[1].split("</tr>")[0]
     assert "<td>1</td>" in beta_row
+
+
+def test_intervals_claim_no_confidence_level_the_source_does_not_state(seeded_client):
+    """The reference gives "PPA 95.3% (84.5-98.7)" with no confidence level: none is shown."""
+    page = seeded_client.get("/supplies/products/sd-biosensor-covid-19-at-home-test").text
+    assert "interval 84.5–98.7" in page and "does not state their confidence level" in page
+    assert "95 % CI" not in page
