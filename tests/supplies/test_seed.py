@@ -218,3 +218,12 @@ def test_descriptive_names_say_details_are_on_request(seeded_client):
     for product in descriptive:
         html = seeded_client.get(f"/supplies/products/{product['slug']}").get_data(as_text=True)
         assert "product details on request" in html
+
+
+def test_no_research_placeholder_reaches_a_page(seeded_client):
+    """Notes like "(product name not found)" are for researchers, not buyers."""
+    for _maker, product in _seeded_products():
+        text = " ".join(str(product.get(key) or "") for key in ("description", "not_approvals"))
+        assert "not found" not in text, product["slug"]
+    page = seeded_client.get("/supplies/products/tcm-life-science-covid-19-rt-pcr-kit").text
+    assert "An RT-PCR kit (the public sources do not name the product)" in page
