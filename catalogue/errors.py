@@ -55,8 +55,10 @@ def _wants_json() -> bool:
 
 def handle_http_error(error: HTTPException):
     code = error.code or 500
+    # What the error itself says besides its body (Allow on a 405, Retry-After, ...) stays.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if _wants_json():
-        return jsonify(error=error.name, message=error.description, status=code), code
+        return jsonify(error=error.name, message=error.description, status=code), code, headers
     page = ERROR_PAGES.get(code)
     if page is None:  # a rarer code: werkzeug's own name and description
         title, message = error.name, error.description
@@ -64,9 +66,13 @@ def handle_http_error(error: HTTPException):
         title, message = page.title, error.description
     else:
         title, message = page.title, page.message
-    return render_template(
-        "errors/error.html", code=code, title=title, message=message, known=page is not None
-    ), code
+    return (
+        render_template(
+            "errors/error.html", code=code, title=title, message=message, known=page is not None
+        ),
+        code,
+        headers,
+    )
 
 
 def handle_unexpected_error(error: Exception):

@@ -58,3 +58,10 @@ def test_every_navigation_link_answers(client):
     assert "/" in links and "/supplies/" in links
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+def test_405_says_which_methods_are_allowed(client):
+    for path in ("/account/logout", "/api/v1/products"):
+        response = client.open(path, method="DELETE")
+        assert response.status_code == 405, path
+        assert "GET" in response.headers["Allow"] or "POST" in response.headers["Allow"], path
