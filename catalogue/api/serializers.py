@@ -2,6 +2,7 @@
 
 from flask import url_for
 
+from catalogue.lib.dates import aware
 from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product
 
 
@@ -79,7 +80,7 @@ def product_detail(p: Product) -> dict:
         "approvals": [approval(a) for a in p.public_approvals],
         "performance": [performance(r) for r in p.performance],
         "public_sources": list(p.public_sources or []),
-        "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+        "updated_at": aware(p.updated_at).isoformat() if p.updated_at else None,
     }
 
 

@@ -1,6 +1,10 @@
 """The public JSON API, through the test client, on the seed catalogue."""
 
+from datetime import datetime, timedelta
+
 import pytest
+
+from catalogue.extensions import db
 
 
 def test_products_are_paginated_with_totals(seeded_client, seeded_index):
@@ -95,3 +99,12 @@ def test_openapi_document_lists_every_endpoint(seeded_client, seeded_index):
         "/api/v1/manufacturers/{slug}",
         "/api/v1/search",
     }
+
+
+def test_timestamps_carry_their_utc_offset_after_an_edit(client, make_product):
+    """SQLite gives back naive datetimes; the API's date-time fields still say they are UTC."""
+    product = make_product(slug="edited-kit")
+    product.name = "Edited kit"
+    db.session.commit()
+    updated_at = client.get("/api/v1/products/edited-kit").get_json()["updated_at"]
+    assert datetime.fromisoformat(updated_at).utcoffset() == timedelta(0)
