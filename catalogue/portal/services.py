@@ -55,40 +55,31 @@ def own_products(user, status: str | None = None) -> list[Product]:
 
 
 def own_product(user, product_id: int) -> Product:
-    product = db.session.scalar(
+    return db.first_or_404(
         sa.select(Product).where(
             Product.id == product_id, Product.manufacturer_id == user.manufacturer_id
         )
     )
-    if product is None:
-        abort(404)
-    return product
 
 
 def own_approval(user, approval_id: int) -> Approval:
-    approval = db.session.scalar(
+    return db.first_or_404(
         sa.select(Approval)
         .join(Product, Approval.product_id == Product.id)
         .where(Approval.id == approval_id, Product.manufacturer_id == user.manufacturer_id)
     )
-    if approval is None:
-        abort(404)
-    return approval
 
 
 def own_performance(user, product: Product, result_id: int) -> PerformanceResult:
-    result = db.session.scalar(
+    return db.first_or_404(
         sa.select(PerformanceResult).where(
             PerformanceResult.id == result_id, PerformanceResult.product_id == product.id
         )
     )
-    if result is None:
-        abort(404)
-    return result
 
 
 def own_upload(user, document_id: int) -> Upload:
-    document = db.session.scalar(
+    return db.first_or_404(
         sa.select(Upload)
         .outerjoin(Product, Upload.product_id == Product.id)
         .where(
@@ -99,20 +90,14 @@ def own_upload(user, document_id: int) -> Upload:
             ),
         )
     )
-    if document is None:
-        abort(404)
-    return document
 
 
 def own_inquiry(user, inquiry_id: int) -> Inquiry:
-    inquiry = db.session.scalar(
+    return db.first_or_404(
         sa.select(Inquiry).where(
             Inquiry.id == inquiry_id, Inquiry.manufacturer_id == user.manufacturer_id
         )
     )
-    if inquiry is None:
-        abort(404)
-    return inquiry
 
 
 def own_inquiry_page(user, status: str | None, page: int) -> Pagination:

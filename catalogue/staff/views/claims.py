@@ -24,10 +24,7 @@ def claim_list():
 
 
 def _approval(approval_id: int) -> Approval:
-    approval = db.session.get(Approval, approval_id)
-    if approval is None:
-        abort(404)
-    return approval
+    return db.get_or_404(Approval, approval_id)
 
 
 @bp.get("/claims/<int:approval_id>")

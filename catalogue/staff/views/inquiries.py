@@ -48,10 +48,7 @@ def inquiry_list():
 
 
 def _inquiry(inquiry_id: int) -> Inquiry:
-    inquiry = db.session.get(Inquiry, inquiry_id)
-    if inquiry is None:
-        abort(404)
-    return inquiry
+    return db.get_or_404(Inquiry, inquiry_id)
 
 
 def _needs_forwarding(inquiry: Inquiry) -> bool:

@@ -26,9 +26,7 @@ def user_list():
 
 @bp.post("/users/<int:user_id>/active")
 def user_set_active(user_id):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     active = request.form.get("active") == "1"
     try:
         accounts.set_user_active(current_user, user, active)
@@ -63,9 +61,7 @@ def mail_list():
 
 @bp.post("/mail/<int:email_id>/retry")
 def mail_retry(email_id):
-    email = db.session.get(OutboundEmail, email_id)
-    if email is None:
-        abort(404)
+    email = db.get_or_404(OutboundEmail, email_id)
     requeue(email)
     db.session.commit()
     flash(f"Message to {email.to_address} queued again.", "success")

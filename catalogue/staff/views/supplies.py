@@ -23,17 +23,11 @@ from catalogue.supplies.uploads import document_path
 
 
 def _manufacturer(manufacturer_id: int) -> Manufacturer:
-    maker = db.session.get(Manufacturer, manufacturer_id)
-    if maker is None:
-        abort(404)
-    return maker
+    return db.get_or_404(Manufacturer, manufacturer_id)
 
 
 def _product(product_id: int) -> Product:
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    return product
+    return db.get_or_404(Product, product_id)
 
 
 @bp.get("/manufacturers/")
@@ -177,9 +171,7 @@ def performance_delete(product_id, result_id):
 
 @bp.get("/documents/<int:document_id>")
 def document_download(document_id):
-    document = db.session.get(Upload, document_id)
-    if document is None:
-        abort(404)
+    document = db.get_or_404(Upload, document_id)
     return send_file(
         document_path(document),
         mimetype=document.content_type,
