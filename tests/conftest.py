@@ -173,6 +173,13 @@ def _sqlite_copy(template: sqlite3.Connection):
     return connect
 
 
+def _sqlite_app(request, tmp_path: Path):
+    """An app on a fresh copy of the session's SQLite template (a new one after each dispose)."""
+    template = request.getfixturevalue("sqlite_template")
+    options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
+    return _make_app("sqlite://", options, tmp_path)
+
+
 @pytest.fixture
 def backend(request):
     return request.param
@@ -188,9 +195,7 @@ def shared_apps(tmp_path_factory):
         if backend not in apps:
             folder = tmp_path_factory.mktemp(f"app-{backend}")
             if backend == "sqlite":
-                template = request.getfixturevalue("sqlite_template")
-                options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
-                apps[backend] = _make_app("sqlite://", options, folder)
+                apps[backend] = _sqlite_app(request, folder)
             else:
                 schema, _engine = request.getfixturevalue("pg_schema")
                 apps[backend] = _make_app(_pg_url(), _pg_options(schema), folder)
@@ -228,7 +233,7 @@ def app(request, backend, tmp_path, shared_apps):
 def app_factory(backend, tmp_path):
     """Builds an app on this test's backend without tables (for migration and race tests);
     on PostgreSQL each name gets a schema of its own."""
-    made = []
+    apps, made = [], []
 
     def make(schema="test_bare", **overrides):
         if backend == "sqlite" or "SQLALCHEMY_DATABASE_URI" in overrides:
@@ -242,7 +247,6 @@ def app_factory(backend, tmp_path):
         apps.append(app)
         return app
 
-    apps = []
     yield make
     for app in apps:
         _close(app)
@@ -274,9 +278,7 @@ def seeded_app(request, seeded_backend, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("seeded")
     schema = _schema("test_seeded")
     if seeded_backend == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
-        options = {"creator": _sqlite_copy(template), "poolclass": sa.pool.StaticPool}
-        app = _make_app("sqlite://", options, tmp_path)
+        app = _sqlite_app(request, tmp_path)
     else:
         _recreate_pg_schema(schema)
         app = _make_app(_pg_url(), _pg_options(schema), tmp_path)
