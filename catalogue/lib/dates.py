@@ -1,10 +1,15 @@
 """Time helpers: everything stored is timezone-aware UTC."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in UTC, the calendar every stored date is read against."""
+    return utcnow().date()
 
 
 def aware(value: datetime) -> datetime:

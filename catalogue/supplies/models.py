@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from catalogue.extensions import Model
-from catalogue.lib.dates import utcnow
+from catalogue.lib.dates import today, utcnow
 from catalogue.lib.timestamps import TimestampMixin
 
 # Approval authorities, in the order a buyer usually weighs them.
@@ -37,7 +37,28 @@ AUTHORITY_SHORT = {
     "mfds_export": "MFDS export permission",
     "other": "Other",
 }
-APPROVAL_STATES = ("claimed", "verified", "rejected")
+# Where a fact stands, in the words a buyer reads. Stored states; "expired" is worked out from
+# an approval's valid-until date, so it never needs a job to become true.
+STATE_LABELS = {
+    "public_source": "Stated in a public source",
+    "claimed": "Claimed by the manufacturer",
+    "verified": "Verified by CAC staff",
+    "rejected": "Rejected by CAC staff",
+    "expired": "Expired",
+    "revoked": "Revoked",
+}
+APPROVAL_STATES = ("public_source", "claimed", "verified", "rejected", "revoked")
+PERFORMANCE_STATES = ("public_source", "claimed", "verified", "rejected")
+# Who reported a performance figure. Anything but the manufacturer's own study is locked
+# against the manufacturer's edits.
+REPORTERS = {
+    "manufacturer": "Manufacturer",
+    "regulator": "Regulator",
+    "independent": "Independent evaluation",
+    "field": "Field study",
+    "staff": "CAC staff",
+}
+INDEPENDENT_REPORTERS = ("regulator", "independent", "field", "staff")
 PRODUCT_STATES = ("draft", "published", "archived")
 CATEGORY_KINDS = {
     "diagnostic_reagent": "Diagnostic reagents",
@@ -66,9 +87,56 @@ TECHNOLOGIES = (
     "specimen collection and transport",
 )
 DATE_PRECISIONS = ("day", "month", "year")
+UPLOAD_KINDS = {
+    "certificate": "Certificate (checked by CAC staff)",
+    "ifu": "Instructions for use (checked by CAC staff)",
+    "image": "Image",
+    "other": "Document (checked by CAC staff)",
+}
 
 
-class Manufacturer(TimestampMixin, Model):
+class Evidence:
+    """What a staff check recorded, shown to buyers beside "verified by CAC staff": the
+    certificate or register number, or the official register's address, the day it was
+    checked, by whom, and a note."""
+
+    evidence_reference: Mapped[str | None] = mapped_column(sa.String(120))
+    evidence_url: Mapped[str | None] = mapped_column(sa.String(300))
+    checked_on: Mapped[date | None] = mapped_column(sa.Date)
+    evidence_note: Mapped[str | None] = mapped_column(sa.String(500))
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @declared_attr
+    def verified_by(cls) -> Mapped[Any]:
+        return relationship("User", foreign_keys=[cls.verified_by_id])  # type: ignore[list-item]
+
+    @property
+    def checked_by_label(self) -> str:
+        user = self.verified_by
+        return (user.name or "CAC staff member") if user else "CAC staff"
+
+
+class Provenance(Evidence):
+    """A fact's state (see STATE_LABELS) with the evidence of the staff check behind it."""
+
+    status: Mapped[str] = mapped_column(sa.String(20), default="claimed", index=True)
+    rejection_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    @property
+    def state(self) -> str:
+        return self.status
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def is_verified(self) -> bool:
+        return self.state == "verified"
+
+
+class Manufacturer(TimestampMixin, Evidence, Model):
     __tablename__ = "manufacturers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,9 +162,11 @@ class Manufacturer(TimestampMixin, Model):
     quality_certifications: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     public_sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     verification_status: Mapped[str] = mapped_column(sa.String(20), default="unverified")
+    # Permissions the sources give for the company, not for one product:
+    # [{"label": as the source words it, "note": ..., "sources": [...]}].
+    company_permissions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     # use_alter: users and manufacturers refer to each other, so this key is added after both.
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", use_alter=True))
-    verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     products: Mapped[list[Product]] = relationship(
         back_populates="manufacturer", order_by="Product.name"
@@ -227,7 +297,7 @@ class ProductSpecimen(Model):
     product: Mapped[Product] = relationship(back_populates="specimens")
 
 
-class PerformanceResult(Model):
+class PerformanceResult(Provenance, Model):
     """One stated performance figure set, with who reported it (manufacturer, regulator, ...)."""
 
     __tablename__ = "performance_results"
@@ -236,6 +306,9 @@ class PerformanceResult(Model):
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
     study: Mapped[str] = mapped_column(sa.String(200))
     measure: Mapped[str] = mapped_column(sa.String(20), default="sens_spec")  # or ppa_npa
+    # A qualifier the source puts before a figure ("up to", "~"), kept as written.
+    sensitivity_qualifier: Mapped[str | None] = mapped_column(sa.String(20))
+    specificity_qualifier: Mapped[str | None] = mapped_column(sa.String(20))
     sensitivity: Mapped[float | None]
     sensitivity_ci_low: Mapped[float | None]
     sensitivity_ci_high: Mapped[float | None]
@@ -245,8 +318,30 @@ class PerformanceResult(Model):
     sample_size: Mapped[int | None]
     reported_by: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str | None] = mapped_column(sa.String(300))
+    public_sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Who put the row on the portal: "seed", "manufacturer" or "staff".
+    entered_by: Mapped[str] = mapped_column(sa.String(20), default="manufacturer")
+    # The manufacturer's say on a result it may not change.
+    maker_comment: Mapped[str | None] = mapped_column(sa.String(500))
 
     product: Mapped[Product] = relationship(back_populates="performance")
+
+    @property
+    def reporter_label(self) -> str:
+        return REPORTERS.get(self.reported_by, self.reported_by)
+
+    @property
+    def is_independent(self) -> bool:
+        return self.reported_by in INDEPENDENT_REPORTERS
+
+    @property
+    def maker_may_change(self) -> bool:
+        """Only the manufacturer's own, unchecked figures; independent evidence is locked."""
+        return (
+            not self.is_independent
+            and self.entered_by == "manufacturer"
+            and self.status in ("claimed", "rejected")
+        )
 
     @property
     def labels(self) -> tuple[str, str]:
@@ -255,38 +350,57 @@ class PerformanceResult(Model):
         return ("Sensitivity", "Specificity")
 
 
-class Approval(TimestampMixin, Model):
+class Approval(TimestampMixin, Provenance, Model):
     __tablename__ = "approvals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
     authority: Mapped[str] = mapped_column(sa.String(30), index=True)
     authority_name: Mapped[str | None] = mapped_column(sa.String(120))
+    # The authority's label exactly as the source gives it ("swabs CE-marked"), shown instead
+    # of the generic label when the two differ.
+    stated_as: Mapped[str | None] = mapped_column(sa.String(200))
     reference_number: Mapped[str | None] = mapped_column(sa.String(120))
     approved_on: Mapped[date | None] = mapped_column(sa.Date)
     date_precision: Mapped[str | None] = mapped_column(sa.String(10))
     note: Mapped[str | None] = mapped_column(sa.String(300))
     public_sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
-    status: Mapped[str] = mapped_column(sa.String(20), default="claimed", index=True)
-    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    rejection_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    valid_from: Mapped[date | None] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    revoked_on: Mapped[date | None] = mapped_column(sa.Date)
 
     product: Mapped[Product] = relationship(back_populates="approvals")
     document: Mapped[Upload | None] = relationship(foreign_keys=[document_id])
 
     @property
     def authority_label(self) -> str:
+        if self.stated_as:
+            return self.stated_as
         if self.authority == "other" and self.authority_name:
             return self.authority_name
         return AUTHORITIES.get(self.authority, self.authority)
 
     @property
     def short_label(self) -> str:
+        if self.stated_as:
+            return self.stated_as
         if self.authority == "other" and self.authority_name:
             return self.authority_name
         return AUTHORITY_SHORT.get(self.authority, self.authority)
+
+    @property
+    def state(self) -> str:
+        if self.status == "revoked":
+            return "revoked"
+        if self.valid_until is not None and self.valid_until < today():
+            return "expired"
+        return self.status
+
+    @property
+    def is_current(self) -> bool:
+        """Counts for a buyer today: not rejected, revoked or expired."""
+        return self.state in ("public_source", "claimed", "verified")
 
     @property
     def date_label(self) -> str | None:
@@ -298,10 +412,6 @@ class Approval(TimestampMixin, Model):
         if self.date_precision == "month":
             return self.approved_on.strftime("%B %Y")
         return self.approved_on.strftime("%-d %B %Y")
-
-    @property
-    def is_verified(self) -> bool:
-        return self.status == "verified"
 
 
 class Upload(Model):
@@ -326,7 +436,35 @@ class Upload(Model):
     storage_path: Mapped[str] = mapped_column(sa.String(300))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Set when staff have checked the file; until then a maker's upload is not a certificate.
+    checked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    checked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     product: Mapped[Product | None] = relationship(
         back_populates="documents", foreign_keys=[product_id]
     )
+
+    @property
+    def is_checked(self) -> bool:
+        return self.checked_at is not None
+
+    @property
+    def public_label(self) -> str:
+        """What a buyer may call the file: only a checked certificate is a certificate."""
+        if not self.is_checked:
+            return "Uploaded by the manufacturer — not checked by CAC"
+        return UPLOAD_KINDS.get(self.kind, "Document")
+
+
+class ExpiryReminder(Model):
+    """One expiry reminder sent for an approval; the unique key makes each one go out once
+    (a renewed approval, with a new valid-until date, gets its own)."""
+
+    __tablename__ = "expiry_reminders"
+    __table_args__ = (sa.UniqueConstraint("approval_id", "valid_until", "days_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    approval_id: Mapped[int] = mapped_column(sa.ForeignKey("approvals.id", ondelete="CASCADE"))
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

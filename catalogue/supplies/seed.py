@@ -130,6 +130,7 @@ def load_seed(seed_dir: Path) -> SeedReport:
             for name in _MANUFACTURER_FIELDS:
                 setattr(maker, name, data.get(name))
             maker.public_sources = list(data.get("location_sources") or [])
+            maker.company_permissions = [dict(p) for p in data.get("company_permissions") or []]
             db.session.add(maker)
             report.count("manufacturers")
         for product_data in data.get("products", []):
@@ -174,24 +175,29 @@ def _build_performance(data: dict) -> PerformanceResult:
         specificity=data.get("specificity"),
         specificity_ci_low=spec_ci[0],
         specificity_ci_high=spec_ci[1],
+        sensitivity_qualifier=data.get("sensitivity_qualifier"),
+        specificity_qualifier=data.get("specificity_qualifier"),
         sample_size=data.get("sample_size"),
         reported_by=data["reported_by"],
         note=data.get("note"),
+        public_sources=list(data.get("sources") or []),
+        status="public_source",
+        entered_by="seed",
     )
 
 
 def _build_approval(data: dict) -> Approval:
     approved_on, precision = parse_partial_date(data.get("date"))
-    # The seed counts an approval as verified only where its source names the authority and a date.
-    status = "verified" if approved_on else "claimed"
+    # A public source is not a staff check: only staff, with evidence, make an approval verified.
     return Approval(
         authority=data["authority"],
         authority_name=data.get("authority_name"),
+        stated_as=data.get("stated_as"),
         approved_on=approved_on,
         date_precision=precision,
         note=data.get("note"),
         public_sources=list(data.get("sources") or []),
-        status=status,
+        status="public_source",
     )
 
 
@@ -242,7 +248,15 @@ def _product_problems(product: dict, categories: dict, seen: set) -> list[str]:
             parse_partial_date(approval.get("date"))
         except SeedError as error:
             problems.append(f"{where}: {error}")
+    if not approval_sources_given(product):
+        problems.append(f"{where}: every approval needs its public sources")
     for result in product.get("performance") or []:
         if result.get("reported_by") not in _REPORTERS:
             problems.append(f"{where}: unknown reporter {result.get('reported_by')!r}")
     return problems
+
+
+def approval_sources_given(product: dict) -> bool:
+    """An approval's state is "stated in a public source": it needs the source, or the
+    product's own sources name it."""
+    return all(a.get("sources") or product.get("sources") for a in product.get("approvals") or [])

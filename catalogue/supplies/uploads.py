@@ -12,6 +12,7 @@ from werkzeug.utils import secure_filename
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.lib.dates import utcnow
 from catalogue.supplies.models import Upload
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -70,6 +71,9 @@ def store_document(upload: FileStorage, *, kind: str, title: str | None, uploade
         storage_path=storage_name,
         uploaded_by_id=uploader.id if uploader else None,
     )
+    if uploader is not None and uploader.role == "staff":
+        # Staff upload what they have checked themselves.
+        document.checked_by_id, document.checked_at = uploader.id, utcnow()
     if owner.__tablename__ == "products":
         document.product = owner
     else:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import yaml
 
 from catalogue.extensions import db
-from catalogue.supplies.models import Approval, Manufacturer, Product
+from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product
 from catalogue.supplies.seed import SeedError, load_seed, parse_partial_date
 
 pytestmark = pytest.mark.postgresql
@@ -203,13 +203,16 @@ def test_percent_figures_on_product_pages_come_from_the_reference(seeded_client)
             assert figure in text, (product["slug"], figure)
 
 
-def test_seeded_approvals_are_verified_only_with_a_date(seeded_app):
+def test_the_seed_states_its_facts_as_public_sources_and_verifies_none(seeded_app):
     with seeded_app.app_context():
         approvals = db.session.scalars(sa.select(Approval)).all()
-        assert approvals
-        for approval in approvals:
-            assert approval.status == ("verified" if approval.approved_on else "claimed")
-        assert any(a.status == "claimed" for a in approvals)
+        results = db.session.scalars(sa.select(PerformanceResult)).all()
+        assert approvals and results
+        assert {a.status for a in approvals} == {"public_source"}
+        assert sum(a.status == "verified" for a in approvals) == 0
+        assert all(a.public_sources or a.product.public_sources for a in approvals)
+        assert {r.status for r in results} == {"public_source"}
+        assert {r.entered_by for r in results} == {"seed"}
 
 
 def test_descriptive_names_say_details_are_on_request(seeded_client):
