@@ -363,6 +363,8 @@ class Approval(TimestampMixin, Provenance, Model):
     reference_number: Mapped[str | None] = mapped_column(sa.String(120))
     approved_on: Mapped[date | None] = mapped_column(sa.Date)
     date_precision: Mapped[str | None] = mapped_column(sa.String(10))
+    # A date only as vague as the source gives it ("late 2020"), shown as written.
+    date_as_stated: Mapped[str | None] = mapped_column(sa.String(60))
     note: Mapped[str | None] = mapped_column(sa.String(300))
     public_sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
@@ -406,7 +408,7 @@ class Approval(TimestampMixin, Provenance, Model):
     def date_label(self) -> str | None:
         """The date as precisely as the source gives it."""
         if self.approved_on is None:
-            return None
+            return self.date_as_stated
         if self.date_precision == "year":
             return str(self.approved_on.year)
         if self.date_precision == "month":

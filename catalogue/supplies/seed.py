@@ -193,6 +193,7 @@ def _build_approval(data: dict) -> Approval:
         authority=data["authority"],
         authority_name=data.get("authority_name"),
         stated_as=data.get("stated_as"),
+        date_as_stated=data.get("date_as_stated"),
         approved_on=approved_on,
         date_precision=precision,
         note=data.get("note"),

@@ -34,6 +34,7 @@ def upgrade():
     )
     with op.batch_alter_table('approvals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stated_as', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('date_as_stated', sa.String(length=60), nullable=True))
         batch_op.add_column(sa.Column('valid_from', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('valid_until', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('revoked_on', sa.Date(), nullable=True))
@@ -168,6 +169,7 @@ def downgrade():
         batch_op.drop_column('valid_until')
         batch_op.drop_column('valid_from')
         batch_op.drop_column('stated_as')
+        batch_op.drop_column('date_as_stated')
 
     op.drop_table('expiry_reminders')
     # ### end Alembic commands ###
