@@ -57,6 +57,11 @@ class Config:
     # seconds unless this is "0" (then run `flask inquiries escalate` from cron).
     INQUIRY_JOBS_THREAD = os.environ.get("INQUIRY_JOBS_THREAD", "1") == "1"
     INQUIRY_JOBS_INTERVAL = int(os.environ.get("INQUIRY_JOBS_INTERVAL", "600"))
+    # Makers are reminded 30 and 7 days before an approval's valid-until date; each app process
+    # checks every APPROVAL_REMINDERS_INTERVAL seconds unless this is "0" (then run
+    # `flask supplies remind-expiry` daily from cron).
+    APPROVAL_REMINDERS_THREAD = os.environ.get("APPROVAL_REMINDERS_THREAD", "1") == "1"
+    APPROVAL_REMINDERS_INTERVAL = int(os.environ.get("APPROVAL_REMINDERS_INTERVAL", "3600"))
     # Where the staff desk's mail goes (inquiries without a route, the digest); by default to
     # every active staff account.
     STAFF_DESK_EMAIL = os.environ.get("STAFF_DESK_EMAIL")
@@ -101,6 +106,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     MAIL_DELIVERY_THREAD = False
     INQUIRY_JOBS_THREAD = False
+    APPROVAL_REMINDERS_THREAD = False
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
     SITE_URL = "http://localhost"
     # Export jobs run inside the request, so nothing is left running when a test ends.

@@ -93,6 +93,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 def register_blueprints(app: Flask) -> None:
     from catalogue import health
     from catalogue.accounts import views as accounts
+    from catalogue.api import opendata
     from catalogue.api import views as api
     from catalogue.content import views as content
     from catalogue.exports import views as exports
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
             staff,
             exports,
             api,
+            opendata,
             health,
         )
     ]
@@ -164,9 +166,10 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_background_work(app: Flask) -> None:
-    """Start the outbox deliverer and the inquiry jobs with the first request a process serves
-    (never in CLI runs)."""
-    if not (app.config.get("MAIL_DELIVERY_THREAD") or app.config.get("INQUIRY_JOBS_THREAD")):
+    """Start the outbox deliverer, the inquiry jobs and the approval expiry reminders with the
+    first request a process serves (never in CLI runs)."""
+    threads = ("MAIL_DELIVERY_THREAD", "INQUIRY_JOBS_THREAD", "APPROVAL_REMINDERS_THREAD")
+    if not any(app.config.get(name) for name in threads):
         return
     started = threading.Event()
     lock = threading.Lock()
@@ -184,6 +187,10 @@ def register_background_work(app: Flask) -> None:
                     start_delivery_thread(app)
                 if app.config.get("INQUIRY_JOBS_THREAD"):
                     start_jobs_thread(app)
+                if app.config.get("APPROVAL_REMINDERS_THREAD"):
+                    from catalogue.supplies.tasks import start_reminders_thread
+
+                    start_reminders_thread(app)
                 started.set()
 
 

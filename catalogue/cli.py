@@ -1,5 +1,5 @@
 """Command-line tools: `flask seed`, `flask users ...`, `flask mail ...`, `flask search ...`,
-`flask exports ...`, `flask links ...`."""
+`flask exports ...`, `flask links ...`, `flask supplies ...`."""
 
 import secrets
 from pathlib import Path
@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(links)
     app.cli.add_command(exports)
     app.cli.add_command(search)
+    app.cli.add_command(supplies)
     app.shell_context_processor(_shell_context)
 
 
@@ -124,6 +125,21 @@ def inquiries_escalate() -> None:
         f"escalated {counts['escalated']}, reminded {counts['reminded']}, "
         f"digest {'queued' if digest else 'not needed or sent already today'}"
     )
+
+
+@click.group()
+def supplies() -> None:
+    """Catalogue entries."""
+
+
+@supplies.command("remind-expiry")
+def supplies_remind_expiry() -> None:
+    """Remind makers 30 and 7 days before an approval expires, each reminder once, and note the
+    approvals that expired (for cron; app processes also run this in a background thread)."""
+    from catalogue.supplies.tasks import run_approval_jobs
+
+    sent, noted = run_approval_jobs()
+    click.echo(f"expiry reminders sent: {sent}; expiries noted: {noted}")
 
 
 @click.group()

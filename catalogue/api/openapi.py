@@ -1,7 +1,13 @@
 """The OpenAPI 3 document of the public API (kept beside the serializers it describes)."""
 
 from catalogue.search.registry import REGISTRY
-from catalogue.supplies.models import AUTHORITIES
+from catalogue.supplies.models import (
+    APPROVAL_STATES,
+    AUTHORITIES,
+    PERFORMANCE_STATES,
+    REPORTERS,
+    STATE_LABELS,
+)
 from catalogue.supplies.services import FACETS, MAX_QUERY_LENGTH
 
 
@@ -20,34 +26,102 @@ URL = {"type": "string", "format": "uri"}
 
 REF = {"slug": STR, "name": STR}
 
-APPROVAL = {
+DATE = {"type": "string", "format": "date"}
+NDATE = _nullable(DATE)
+# Every timestamp carries its UTC offset (RFC 3339), which "date-time" requires.
+NTIMESTAMP = _nullable({"type": "string", "format": "date-time"})
+
+# Rejected facts are never served, so neither their status nor their state appears.
+APPROVAL_STATUSES = [s for s in APPROVAL_STATES if s != "rejected"]
+APPROVAL_STATE_NAMES = [s for s in STATE_LABELS if s in APPROVAL_STATUSES or s == "expired"]
+PERFORMANCE_STATUSES = [s for s in PERFORMANCE_STATES if s != "rejected"]
+
+
+def _provenance(states: list[str]) -> dict:
+    return {
+        "status": {
+            "type": "string",
+            "enum": [s for s in states if s != "expired"],
+            "description": "The stored state",
+        },
+        "state": {
+            "type": "string",
+            "enum": states,
+            "description": (
+                "Where the fact stands today: public_source (stated in a public source), "
+                "claimed (by the manufacturer), verified (by CAC staff, with evidence)"
+                + (", expired (valid_until has passed) or revoked" if "expired" in states else "")
+            ),
+        },
+        "state_label": {"type": "string", "enum": [STATE_LABELS[s] for s in states]},
+        "evidence": {
+            "nullable": True,
+            "description": "What the CAC staff check recorded; null unless status is verified",
+            "allOf": [{"$ref": "#/components/schemas/Evidence"}],
+        },
+    }
+
+
+EVIDENCE = {
     "type": "object",
-    "required": ["authority", "authority_label", "reference_number", "date", "status"],
+    "required": ["reference", "register_url", "checked_on", "checked_by", "verified_at", "note"],
     "properties": {
-        "authority": {"type": "string", "enum": list(AUTHORITIES)},
-        "authority_label": STR,
-        "reference_number": NSTR,
-        "date": _nullable({"type": "string", "description": "YYYY, YYYY-MM or YYYY-MM-DD"}),
-        "status": {"type": "string", "enum": ["claimed", "verified"]},
+        "reference": _nullable({**STR, "description": "Certificate or register number"}),
+        "register_url": _nullable({**STR, "description": "The official register entry checked"}),
+        "checked_on": _nullable({**DATE, "description": "The day staff checked the evidence"}),
+        "checked_by": {**STR, "description": "Who checked it"},
+        "verified_at": _nullable(
+            {"type": "string", "format": "date-time", "description": "When it was recorded"}
+        ),
         "note": NSTR,
-        "public_sources": STRS,
     },
 }
 
+APPROVAL_PROPS = {
+    "authority": {"type": "string", "enum": list(AUTHORITIES)},
+    "authority_label": {**STR, "description": "As the source words it, where it says"},
+    "stated_as": _nullable({**STR, "description": "The authority's label exactly as stated"}),
+    "reference_number": NSTR,
+    "date": _nullable({"type": "string", "description": "YYYY, YYYY-MM or YYYY-MM-DD"}),
+    "date_as_stated": _nullable(
+        {**STR, "description": "A vague date as the source gives it (e.g. 'late 2020')"}
+    ),
+    "valid_from": NDATE,
+    "valid_until": NDATE,
+    "revoked_on": NDATE,
+    **_provenance(APPROVAL_STATE_NAMES),
+    "note": NSTR,
+    "public_sources": STRS,
+    "updated_at": NTIMESTAMP,
+}
+APPROVAL = {"type": "object", "required": list(APPROVAL_PROPS), "properties": APPROVAL_PROPS}
+
+PERFORMANCE_PROPS = {
+    "study": STR,
+    "measure": {"type": "string", "enum": ["sens_spec", "ppa_npa"]},
+    "sensitivity_qualifier": _nullable(
+        {**STR, "description": "As the source puts it before the figure ('up to', '~')"}
+    ),
+    "sensitivity": NNUM,
+    "sensitivity_ci": {
+        "type": "array",
+        "items": NNUM,
+        "description": "The interval as the source gives it (its confidence level unstated)",
+    },
+    "specificity_qualifier": NSTR,
+    "specificity": NNUM,
+    "specificity_ci": {"type": "array", "items": NNUM},
+    "sample_size": NINT,
+    "reported_by": {"type": "string", "enum": list(REPORTERS)},
+    "reporter_label": {"type": "string", "enum": list(REPORTERS.values())},
+    **_provenance(PERFORMANCE_STATUSES),
+    "note": NSTR,
+    "public_sources": STRS,
+}
 PERFORMANCE = {
     "type": "object",
-    "required": ["study", "measure", "sensitivity", "specificity", "reported_by"],
-    "properties": {
-        "study": STR,
-        "measure": {"type": "string", "enum": ["sens_spec", "ppa_npa"]},
-        "sensitivity": NNUM,
-        "sensitivity_ci": {"type": "array", "items": NNUM},
-        "specificity": NNUM,
-        "specificity_ci": {"type": "array", "items": NNUM},
-        "sample_size": NINT,
-        "reported_by": STR,
-        "note": NSTR,
-    },
+    "required": list(PERFORMANCE_PROPS),
+    "properties": PERFORMANCE_PROPS,
 }
 
 PRODUCT_SUMMARY_PROPS = {
@@ -94,10 +168,14 @@ PRODUCT = {
         "unit": NSTR,
         "lead_time": NSTR,
         "hs_code": NSTR,
-        "approvals": {"type": "array", "items": APPROVAL},
-        "performance": {"type": "array", "items": PERFORMANCE},
+        "approvals": {"type": "array", "items": {"$ref": "#/components/schemas/Approval"}},
+        "performance": {
+            "type": "array",
+            "description": "Performance results (rejected ones excluded)",
+            "items": {"$ref": "#/components/schemas/Performance"},
+        },
         "public_sources": STRS,
-        "updated_at": _nullable({"type": "string", "format": "date-time"}),
+        "updated_at": NTIMESTAMP,
     },
 }
 MANUFACTURER_SUMMARY_PROPS = {
@@ -188,7 +266,7 @@ FACET_PARAMS = [
         "name": facet,
         "in": "query",
         "description": f"Filter by {label.lower()} (repeat for several values: any of them)",
-        "schema": {"type": "array", "items": ARG},
+        "schema": {"type": "array", "items": {**ARG, "minLength": 1}},
         "style": "form",
         "explode": True,
     }
@@ -209,7 +287,8 @@ BAD_REQUEST = {"400": _json("Error", "Invalid query argument")}
 NOT_FOUND = {"404": _json("Error", "No such resource")}
 
 
-def openapi_document() -> dict:
+def openapi_document(open_data_url: str) -> dict:
+    """The document; `open_data_url` is the absolute address of the open data page."""
     return {
         "openapi": "3.0.3",
         "info": {
@@ -218,8 +297,16 @@ def openapi_document() -> dict:
             "description": (
                 "Read-only data on Korean COVID-19 diagnostics and their manufacturers. "
                 "Facts unknown to the portal are null ('on request'), never estimated. "
-                "Every response allows cross-origin reads."
+                "Each approval and performance result says where it stands (state): stated "
+                "in a public source, claimed by the manufacturer, verified by CAC staff (with "
+                "the evidence checked), expired or revoked. Timestamps carry their UTC offset. "
+                "Every response allows cross-origin reads. The whole catalogue is also open "
+                f"data, as CSV and JSON with a Frictionless data package: {open_data_url}"
             ),
+        },
+        "externalDocs": {
+            "description": "Open data: the catalogue as CSV and JSON, with its data package",
+            "url": open_data_url,
         },
         "servers": [{"url": "/"}],
         "paths": {
@@ -279,7 +366,9 @@ def openapi_document() -> dict:
         "components": {
             "schemas": {
                 "Error": ERROR,
+                "Evidence": EVIDENCE,
                 "Approval": APPROVAL,
+                "Performance": PERFORMANCE,
                 "ProductSummary": PRODUCT_SUMMARY,
                 "Product": PRODUCT,
                 "ManufacturerSummary": MANUFACTURER_SUMMARY,

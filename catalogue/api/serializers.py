@@ -1,12 +1,30 @@
 """Catalogue rows as the JSON objects of the API (the shapes openapi.py documents)."""
 
+from datetime import date, datetime
+
 from flask import url_for
 
 from catalogue.lib.dates import aware
-from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product
+from catalogue.supplies.models import (
+    Approval,
+    Evidence,
+    Manufacturer,
+    PerformanceResult,
+    Product,
+    Provenance,
+)
 
 
-def _date(approval: Approval) -> str | None:
+def timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 with its UTC offset, also where SQLite hands back a naive datetime."""
+    return aware(value).isoformat() if value else None
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def approval_date(approval: Approval) -> str | None:
     """The approval date only as precisely as the source gives it: 2020, 2020-04 or 2020-04-21."""
     if approval.approved_on is None:
         return None
@@ -17,15 +35,42 @@ def _date(approval: Approval) -> str | None:
     return approval.approved_on.isoformat()
 
 
+def evidence(fact: Evidence) -> dict:
+    """What the staff check recorded, as buyers see it beside "verified by CAC staff"."""
+    return {
+        "reference": fact.evidence_reference,
+        "register_url": fact.evidence_url,
+        "checked_on": day(fact.checked_on),
+        "checked_by": fact.checked_by_label,
+        "verified_at": timestamp(fact.verified_at),
+        "note": fact.evidence_note,
+    }
+
+
+def _provenance(fact: Provenance) -> dict:
+    return {
+        "status": fact.status,
+        "state": fact.state,
+        "state_label": fact.state_label,
+        "evidence": evidence(fact) if fact.status == "verified" else None,
+    }
+
+
 def approval(a: Approval) -> dict:
     return {
         "authority": a.authority,
         "authority_label": a.authority_label,
+        "stated_as": a.stated_as,
         "reference_number": a.reference_number,
-        "date": _date(a),
-        "status": a.status,
+        "date": approval_date(a),
+        "date_as_stated": a.date_as_stated,
+        "valid_from": day(a.valid_from),
+        "valid_until": day(a.valid_until),
+        "revoked_on": day(a.revoked_on),
+        **_provenance(a),
         "note": a.note,
         "public_sources": list(a.public_sources or []),
+        "updated_at": timestamp(a.updated_at),
     }
 
 
@@ -33,14 +78,24 @@ def performance(r: PerformanceResult) -> dict:
     return {
         "study": r.study,
         "measure": r.measure,
+        "sensitivity_qualifier": r.sensitivity_qualifier,
         "sensitivity": r.sensitivity,
         "sensitivity_ci": [r.sensitivity_ci_low, r.sensitivity_ci_high],
+        "specificity_qualifier": r.specificity_qualifier,
         "specificity": r.specificity,
         "specificity_ci": [r.specificity_ci_low, r.specificity_ci_high],
         "sample_size": r.sample_size,
         "reported_by": r.reported_by,
+        "reporter_label": r.reporter_label,
+        **_provenance(r),
         "note": r.note,
+        "public_sources": list(r.public_sources or []),
     }
+
+
+def public_performance(p: Product) -> list[PerformanceResult]:
+    """Performance rows a buyer may see: rejected ones are hidden, as rejected approvals are."""
+    return [r for r in p.performance if r.status != "rejected"]
 
 
 def product_summary(p: Product) -> dict:
@@ -78,9 +133,9 @@ def product_detail(p: Product) -> dict:
         "lead_time": p.lead_time,
         "hs_code": p.hs_code,
         "approvals": [approval(a) for a in p.public_approvals],
-        "performance": [performance(r) for r in p.performance],
+        "performance": [performance(r) for r in public_performance(p)],
         "public_sources": list(p.public_sources or []),
-        "updated_at": aware(p.updated_at).isoformat() if p.updated_at else None,
+        "updated_at": timestamp(p.updated_at),
     }
 
 

@@ -22,11 +22,28 @@ def allow_cross_origin(response):
     return response
 
 
+# Arguments that take one value; the facets may be repeated.
+SINGLE_ARGS = ("q", "type", "page", "per_page")
+
+
+@bp.before_request
+def refuse_unclear_arguments():
+    """An API client gets a 400 for arguments the API cannot read as documented, rather than a
+    silent guess: a single-value argument given twice, or an empty facet value."""
+    for name in SINGLE_ARGS:
+        if len(request.args.getlist(name)) > 1:
+            abort(400, description=f"'{name}' may be given only once.")
+    for facet in supplies.FACETS:
+        if "" in request.args.getlist(facet):
+            abort(400, description=f"'{facet}' needs a value.")
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isascii: "²" and "١" are digits to str.isdigit, but not to int().
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         abort(400, description=f"'{name}' must be a whole number from {low} to {high}.")
     return int(raw)
 
@@ -37,10 +54,10 @@ def _paging() -> tuple[int, int]:
 
 
 def _query_text() -> str:
-    q = " ".join(request.args.get("q", "").split())
-    if len(q) > search.MAX_QUERY_LENGTH:
+    raw = request.args.get("q", "")
+    if len(raw) > search.MAX_QUERY_LENGTH:
         abort(400, description=f"'q' is too long (at most {search.MAX_QUERY_LENGTH} characters).")
-    return q
+    return " ".join(raw.split())
 
 
 @bp.get("/products")
@@ -91,7 +108,7 @@ def manufacturer_detail(slug):
 def search_all():
     page, per_page = _paging()
     q = _query_text()
-    doc_type = request.args.get("type") or None
+    doc_type = request.args.get("type")
     if doc_type is not None and doc_type not in REGISTRY:
         abort(400, description=f"'type' must be one of: {', '.join(REGISTRY)}.")
     filters = supplies.clean_filters(request.args)
@@ -128,4 +145,4 @@ def _search_item(item: search.ResultItem) -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(url_for("opendata.index", _external=True)))

@@ -19,7 +19,10 @@ class ArticleForm(FlaskForm):
         choices=[("", "—"), *MEASURE_CATEGORIES.items()],
         validators=[Optional()],
     )
-    published_on = DateField("Publication date", validators=[Optional()])
+    published_on = DateField("Public from", validators=[Optional()])
+    date_stated = DateField("Date given by a source", validators=[Optional()])
+    date_source = StringField("Source of that date", validators=[Optional(), Length(max=300)])
+    figures_as_of = DateField("Figures as of", validators=[Optional()])
     summary = TextAreaField(
         "Summary", validators=[Optional(), Length(max=600)], render_kw={"rows": 2}
     )
@@ -45,6 +48,9 @@ class ArticleForm(FlaskForm):
             "slug": self.slug.data.strip(),
             "category": self.category.data or None,
             "published_on": self.published_on.data,
+            "date_stated": self.date_stated.data,
+            "date_source": (self.date_source.data or "").strip() or None,
+            "figures_as_of": self.figures_as_of.data,
             "summary": (self.summary.data or "").strip() or None,
             "body": self.body.data,
             "sources": [line.strip() for line in lines if line.strip()],
@@ -57,21 +63,41 @@ class NetworkLinkForm(FlaskForm):
     country = StringField("Country", validators=[Optional(), Length(max=80)])
     region = SelectField("Region", choices=[(r, r) for r in WORLD_REGIONS])
     url = StringField(
-        "Official address",
-        validators=[DataRequired(), Length(max=500), URL(require_tld=True)],
+        "Official address", validators=[Optional(), Length(max=500), URL(require_tld=True)]
     )
     note = StringField("Note", validators=[Optional(), Length(max=300)])
+    source_url = StringField(
+        "Source: address",
+        validators=[
+            DataRequired("Give the public source that connects it with CAC."),
+            Length(max=500),
+            URL(require_tld=True),
+        ],
+    )
+    source_name = StringField(
+        "Source: publisher or title", validators=[Optional(), Length(max=200)]
+    )
+    source_date = DateField("Source: date", validators=[Optional()])
+    source_says = TextAreaField(
+        "What the source says about it",
+        validators=[DataRequired("Say what the source says about it."), Length(max=600)],
+        render_kw={"rows": 3},
+    )
     submit = SubmitField("Save")
 
     def values(self) -> dict:
-        assert self.name.data and self.url.data  # DataRequired: values() follows validation
+        assert self.name.data and self.source_url.data  # values() follows validation
         return {
             "kind": self.kind.data,
             "name": self.name.data.strip(),
             "country": (self.country.data or "").strip() or None,
             "region": self.region.data,
-            "url": self.url.data.strip(),
+            "url": (self.url.data or "").strip() or None,
             "note": (self.note.data or "").strip() or None,
+            "source_url": self.source_url.data.strip(),
+            "source_name": (self.source_name.data or "").strip() or None,
+            "source_date": self.source_date.data,
+            "source_says": (self.source_says.data or "").strip(),
         }
 
 

@@ -29,7 +29,11 @@ MEASURE_CATEGORIES = {
 }
 ARTICLE_STATUSES = ("draft", "published")
 REGIONS = ("Seoul", "Korea")
-LINK_KINDS = {"city": "City", "organisation": "International organisation"}
+LINK_KINDS = {
+    "city": "City",
+    "state": "State or province",
+    "organisation": "International organisation",
+}
 WORLD_REGIONS = (
     "Asia",
     "Middle East",
@@ -63,7 +67,14 @@ class Article(Model):
     body: Mapped[str] = mapped_column(sa.Text, default="")
     category: Mapped[str | None] = mapped_column(sa.String(40))
     status: Mapped[str] = mapped_column(sa.String(12), default="draft")
+    # When the article becomes public and where it sits in the lists; never shown as its date.
     published_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    # The date readers see: only a date a source gives (of the event or report), with that
+    # source; without one the article is "Undated".
+    date_stated: Mapped[date | None] = mapped_column(sa.Date)
+    date_source: Mapped[str | None] = mapped_column(sa.String(300))
+    # The as-of date of figures the article quotes, shown as such and never as its date.
+    figures_as_of: Mapped[date | None] = mapped_column(sa.Date)
     sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -77,6 +88,10 @@ class Article(Model):
             and self.published_on is not None
             and self.published_on <= date.today()
         )
+
+    @property
+    def date_label(self) -> str:
+        return f"{self.date_stated:%-d %B %Y}" if self.date_stated else "Undated"
 
     @property
     def endpoint(self) -> str:
@@ -121,6 +136,11 @@ class DailyFigure(Model):
 
 
 class NetworkLink(Model):
+    """A city or organisation that a public source connects with CAC, with that source.
+
+    The source fields are nullable only for rows made before sources were required; such rows
+    are never shown on the site, and staff forms and the seed require a source."""
+
     __tablename__ = "network_links"
     __table_args__ = (sa.UniqueConstraint("kind", "name", name="uq_network_links_kind_name"),)
 
@@ -129,12 +149,22 @@ class NetworkLink(Model):
     name: Mapped[str] = mapped_column(sa.String(160))
     country: Mapped[str | None] = mapped_column(sa.String(80))
     region: Mapped[str] = mapped_column(sa.String(40))
-    url: Mapped[str] = mapped_column(sa.String(500))
+    # The official home page, or None where no address has been checked.
+    url: Mapped[str | None] = mapped_column(sa.String(500))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    source_name: Mapped[str | None] = mapped_column(sa.String(200))
+    source_date: Mapped[date | None] = mapped_column(sa.Date)
+    # What the source says about this city or organisation, in the portal's words.
+    source_says: Mapped[str | None] = mapped_column(sa.Text)
 
     @property
     def kind_label(self) -> str:
         return LINK_KINDS.get(self.kind, self.kind)
+
+    @property
+    def has_source(self) -> bool:
+        return bool(self.source_url and self.source_says)
 
     def __repr__(self) -> str:
         return f"<NetworkLink {self.kind} {self.name}>"

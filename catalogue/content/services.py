@@ -72,7 +72,8 @@ MAX_IMPORT_ROWS = 20_000
 
 
 def published_articles(section: str):
-    """A select of the published articles of one section, newest first."""
+    """A select of the published articles of one section: those with a date from a source
+    newest first, then the undated ones (among themselves by when they became public)."""
     return (
         sa.select(Article)
         .where(
@@ -81,7 +82,11 @@ def published_articles(section: str):
             Article.published_on.is_not(None),
             Article.published_on <= date.today(),
         )
-        .order_by(Article.published_on.desc(), Article.id.desc())
+        .order_by(
+            Article.date_stated.desc().nulls_last(),
+            Article.published_on.desc(),
+            Article.id.desc(),
+        )
     )
 
 
@@ -125,6 +130,10 @@ def save_article(actor, article: Article | None, values: dict) -> Article:
         raise ServiceError("category", "A countermeasure needs a category.")
     if section != "countermeasures":
         values["category"] = None
+    if values.get("date_stated") and not values.get("date_source"):
+        raise ServiceError("date_source", "Name the source that gives this date.")
+    if values.get("date_source") and not values.get("date_stated"):
+        raise ServiceError("date_stated", "Give the date the source states, or clear its source.")
     clash = db.session.scalar(
         sa.select(Article.id).where(Article.section == section, Article.slug == values["slug"])
     )
@@ -326,8 +335,24 @@ def import_figures(actor, data: bytes) -> ImportReport:
 # --- Cities Network -----------------------------------------------------------------------
 
 
-def list_links(kind: str | None = None, region: str | None = None) -> list[NetworkLink]:
-    stmt = sa.select(NetworkLink).order_by(NetworkLink.kind, NetworkLink.region, NetworkLink.name)
+# A link is shown only with the source of its inclusion (rows from before sources were
+# required have none until staff add it).
+_SOURCED = sa.and_(
+    NetworkLink.source_url.is_not(None),
+    NetworkLink.source_url != "",
+    NetworkLink.source_says.is_not(None),
+    NetworkLink.source_says != "",
+)
+
+
+def list_links(
+    kind: str | None = None, region: str | None = None, *, unsourced: bool = False
+) -> list[NetworkLink]:
+    """The links with a source (and, for staff, with `unsourced`, those without one too)."""
+    kind_order = sa.case({k: i for i, k in enumerate(LINK_KINDS)}, value=NetworkLink.kind, else_=99)
+    stmt = sa.select(NetworkLink).order_by(kind_order, NetworkLink.region, NetworkLink.name)
+    if not unsourced:
+        stmt = stmt.where(_SOURCED)
     if kind:
         stmt = stmt.where(NetworkLink.kind == kind)
     if region:
@@ -336,21 +361,30 @@ def list_links(kind: str | None = None, region: str | None = None) -> list[Netwo
 
 
 def link_counts() -> dict[str, int]:
+    """How many links of each kind the public page shows."""
     rows = db.session.execute(
-        sa.select(NetworkLink.kind, sa.func.count()).group_by(NetworkLink.kind)
+        sa.select(NetworkLink.kind, sa.func.count()).where(_SOURCED).group_by(NetworkLink.kind)
     ).all()
     return {kind: n for kind, n in rows}
 
 
+def _is_web_address(value) -> bool:
+    return str(value or "").startswith(("https://", "http://"))
+
+
 def save_link(actor, link: NetworkLink | None, values: dict) -> NetworkLink:
     if values.get("kind") not in LINK_KINDS:
-        raise ServiceError("kind", "Choose city or international organisation.")
+        raise ServiceError("kind", "Choose a city, a state or an international organisation.")
     if values.get("region") not in WORLD_REGIONS:
         raise ServiceError("region", "Choose a region.")
-    if not str(values.get("url", "")).startswith("https://") and not str(
-        values.get("url", "")
-    ).startswith("http://"):
+    if values.get("url") and not _is_web_address(values["url"]):
         raise ServiceError("url", "The address must start with https:// or http://.")
+    if not _is_web_address(values.get("source_url")):
+        raise ServiceError(
+            "source_url", "Give the address of the public source that connects it with CAC."
+        )
+    if not (values.get("source_says") or "").strip():
+        raise ServiceError("source_says", "Say what the source says about it.")
     clash = db.session.scalar(
         sa.select(NetworkLink.id).where(
             NetworkLink.kind == values["kind"], NetworkLink.name == values["name"]
@@ -360,7 +394,6 @@ def save_link(actor, link: NetworkLink | None, values: dict) -> NetworkLink:
         raise ServiceError("name", "This name is in the network already.")
     if link is None:
         link = NetworkLink(kind=values["kind"], name=values["name"], region=values["region"])
-        link.url = values["url"]
         db.session.add(link)
         db.session.flush()
         record_change(actor, link, "created", None, values["name"])
@@ -369,7 +402,7 @@ def save_link(actor, link: NetworkLink | None, values: dict) -> NetworkLink:
 
 
 def delete_link(actor, link: NetworkLink) -> None:
-    record_change(actor, link, "deleted", f"{link.name} <{link.url}>", None)
+    record_change(actor, link, "deleted", f"{link.name} <{link.url or 'no address'}>", None)
     db.session.delete(link)
 
 
@@ -384,7 +417,7 @@ def check_links(links: list[NetworkLink], timeout: float = 5.0, opener=None) -> 
     """HEAD each address (GET when HEAD is refused), a few at a time; report, never raise."""
     opener = opener or urllib.request.build_opener()
     # Read the addresses here: the worker threads have no app context to load them in.
-    jobs = [(link, link.url) for link in links]
+    jobs = [(link, link.url) for link in links if link.url]
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(lambda job: _check_one(opener, job[0], job[1], timeout), jobs))
 

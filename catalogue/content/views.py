@@ -5,13 +5,23 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalogue.content import charts
+from catalogue.content import charts, opendata
 from catalogue.content import services as content
 from catalogue.content.models import LINK_KINDS, REGIONS, WORLD_REGIONS
 from catalogue.extensions import db
+from catalogue.lib.glossary import TERMS, link_terms
 from catalogue.lib.paging import page_arg
 from catalogue.supplies import services as supplies
 
@@ -32,6 +42,16 @@ _SECTION_OF = {
     "content.news_detail": "news",
 }
 TREND_DAYS = 30
+# The catalogue pages whose main content links each glossary term's first use (and every
+# content page but the glossary itself).
+GLOSSARY_LINKED_PAGES = {
+    "supplies.landing",
+    "supplies.product_list",
+    "supplies.product_detail",
+    "supplies.manufacturer_list",
+    "supplies.manufacturer_detail",
+    "supplies.compare",
+}
 
 
 @bp.after_request
@@ -216,8 +236,22 @@ def daily_updates_csv():
         headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"',
             "Link": f'<{content.DS4C_LICENCE_URL}>; rel="license", '
-            f'<{url_for("content.daily_updates")}>; rel="describedby"',
+            f'<{url_for("content.daily_updates")}>; rel="describedby", '
+            f'<{url_for("content.daily_datapackage")}>; rel="describedby"; '
+            'type="application/json"',
         },
+    )
+
+
+@bp.get("/daily-updates/datapackage.json")
+def daily_datapackage():
+    """The Frictionless data package describing the CSV of each region."""
+    urls = {
+        region: url_for("content.daily_updates_csv", region=region, _external=True)
+        for region in REGIONS
+    }
+    return jsonify(
+        opendata.daily_datapackage(urls, url_for("content.daily_updates", _external=True))
     )
 
 
@@ -239,6 +273,28 @@ def cities_network():
         kinds=LINK_KINDS,
         regions=WORLD_REGIONS,
     )
+
+
+# --- Glossary -----------------------------------------------------------------------------
+
+
+@bp.get("/glossary")
+def glossary():
+    return render_template(
+        "content/glossary.html", terms=sorted(TERMS, key=lambda t: t.name.casefold())
+    )
+
+
+@bp.app_template_filter("glossary_links")
+def glossary_links_filter(html):
+    """base.html runs every page's main content through this: the pages named above get their
+    first use of each term linked. Cached pages keep the result, so it runs once per fill."""
+    endpoint = request.endpoint if has_request_context() else None
+    if not endpoint or endpoint == "content.glossary":
+        return html
+    if endpoint in GLOSSARY_LINKED_PAGES or endpoint.startswith("content."):
+        return link_terms(str(html), url_for("content.glossary"))
+    return html
 
 
 @bp.app_template_filter("markdown")

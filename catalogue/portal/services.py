@@ -122,16 +122,6 @@ def own_inquiry_counts(user) -> dict[str, int]:
     return dict(db.session.execute(stmt).all())
 
 
-def company_uploads(maker: Manufacturer) -> list[Upload]:
-    return list(
-        db.session.scalars(
-            sa.select(Upload)
-            .where(Upload.manufacturer_id == maker.id, Upload.kind != "quotation")
-            .order_by(Upload.id)
-        )
-    )
-
-
 def missing_profile_facts(maker: Manufacturer) -> list[str]:
     return [label for field, label in PROFILE_FACTS.items() if not getattr(maker, field)]
 

@@ -31,9 +31,11 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from catalogue.extensions import db
+from catalogue.lib.dates import today
 from catalogue.search.models import SearchChange
 from catalogue.search.registry import REGISTRY, all_documents, documents
-from catalogue.search.store import BrokenIndex, SearchIndex, get_index
+from catalogue.search.store import BrokenIndex, SearchIndex, get_index, schema_is_current
+from catalogue.supplies.models import Approval
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ def apply_pending_changes(blocking: bool = False) -> int | None:
         if not mine:
             return None
         state = ix.read_state()
-        if state is None or _too_old(state):
+        if state is None or _too_old(state) or not schema_is_current(state):
             _rebuild_locked(ix)
             return 0
         try:
@@ -138,7 +140,14 @@ def _apply_locked(ix: SearchIndex, state: dict) -> int:
         .order_by(SearchChange.id)
         .limit(BATCH_SIZE)
     ).all()
-    if not rows and len(gaps) == len(state.get("gaps", {})) and not _quiet_for_an_hour(state):
+    expired = _expired_since(state)
+    if (
+        not rows
+        and not expired
+        and len(gaps) == len(state.get("gaps", {}))
+        and not _quiet_for_an_hour(state)
+        and state.get("as_of") == today().isoformat()
+    ):
         return 0  # nothing new: leave the state file alone
     seen = {row.id for row in rows}
     for found in seen & set(gaps):
@@ -149,6 +158,8 @@ def _apply_locked(ix: SearchIndex, state: dict) -> int:
             gaps[missing] = now
 
     wanted: dict[str, set[int]] = {}
+    if expired:
+        wanted["product"] = set(expired)
     for row in rows:
         wanted.setdefault(row.doc_type, set()).add(row.doc_id)
     upserts: list[dict] = []
@@ -168,11 +179,25 @@ def _apply_locked(ix: SearchIndex, state: dict) -> int:
             "watermark": new_watermark,
             "gaps": {str(k): v for k, v in gaps.items()},
             "applied_at": _now().isoformat(),
+            "as_of": today().isoformat(),
         },
     )
     if rows:
         logger.info("Search index: applied %d changes (%d documents)", len(rows), len(upserts))
     return len(rows)
+
+
+def _expired_since(state: dict) -> list[int]:
+    """Products with an approval that expired since the index last looked at the date: no
+    change row marks an expiry, yet it takes the approval out of the facets."""
+    as_of = state.get("as_of")
+    if as_of is None or as_of >= today().isoformat():
+        return []
+    stmt = sa.select(Approval.product_id).where(
+        Approval.valid_until >= datetime.fromisoformat(as_of).date(),
+        Approval.valid_until < today(),
+    )
+    return sorted(set(db.session.scalars(stmt)))
 
 
 def rebuild_index() -> int:
@@ -195,6 +220,7 @@ def _rebuild_locked(ix: SearchIndex) -> int:
             "gaps": {},
             "built_at": started.isoformat(),
             "applied_at": started.isoformat(),
+            "as_of": today().isoformat(),
         },
     )
     return count

@@ -13,13 +13,21 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from markupsafe import Markup
-from whoosh import collectors, qparser, query
+from whoosh import collectors, qparser, query, sorting
 
 from catalogue.search.analysis import base_analyzer, expand_phrases
-from catalogue.search.schema import FACET_FIELDS, exact_key
+from catalogue.search.schema import (
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    HEADLINE_FIELDS,
+    exact_key,
+    percent_key,
+)
 from catalogue.search.snippets import matched_words, snippet
 
-SORTS = ("relevance", "name", "newest")
+SORTS = ("relevance", "name", "newest", "sensitivity", "specificity")
+# An approval filter and an evidence filter together ask for one approval that is both.
+LINKED = {"approval": "evidence", "evidence": "approval"}
 # Below this many documents exact totals are cheap; above it a broad query reports "about N".
 EXACT_COUNT_LIMIT = 10_000
 PARSED_CACHE_SIZE = 2048
@@ -155,17 +163,22 @@ class QueryEngine:
         return parsed
 
     @staticmethod
-    def _filter(filters: dict[str, list[str]], doc_type: str | None):
+    def _filter(
+        filters: dict[str, list[str]],
+        doc_type: str | None,
+        minimums: dict[str, float] | None = None,
+    ):
         # Near-zero boosts: filters select documents without changing their order (an exact
         # zero breaks Whoosh's block-quality skipping).
-        # Only products carry facet values, so a facet filter needs no type clause.
+        # Only products carry facet values and figures, so those filters need no type clause.
         parts = []
-        for name, values in filters.items():
+        for name, values in _filter_terms(filters).items():
             terms = [
                 query.Term(f"f_{name}", v.replace(",", " "), boost=FILTER_BOOST) for v in values
             ]
             parts.append(query.Or(terms) if len(terms) > 1 else terms[0])
-        if doc_type and not filters:
+        parts += _minimum_ranges(minimums)
+        if doc_type and not parts:
             parts.append(query.Term("type", doc_type, boost=FILTER_BOOST))
         return query.And(parts) if parts else None
 
@@ -179,11 +192,12 @@ class QueryEngine:
         page: int = 1,
         per_page: int = 20,
         snippets: bool = True,
+        minimums: dict[str, float] | None = None,
     ) -> Results:
         """One page of hits for a query, with a cheap total, typo fallback and "did you mean"."""
         filters = filters or {}
         parsed = self._parse(searcher, text)
-        flt = self._filter(filters, doc_type)
+        flt = self._filter(filters, doc_type, minimums)
         run = self._run(searcher, parsed, flt, sort, page, per_page, exact_key(text))
         corrected, fuzzy = None, False
         if run.total == 0 and text.strip():
@@ -242,6 +256,14 @@ class QueryEngine:
         elif sort == "newest":
             kwargs["sortedby"] = "newest"
             kwargs["reverse"] = True
+        elif sort in HEADLINE_FIELDS:
+            # Highest figure first; documents without one hold 0 and come last, by name.
+            kwargs["sortedby"] = sorting.MultiFacet(
+                [
+                    sorting.FieldFacet(HEADLINE_FIELDS[sort], reverse=True),
+                    sorting.FieldFacet("sort_name"),
+                ]
+            )
         if sort == "relevance" and large:
             # The bound sits inside the filter, so it counts only matches that pass it.
             bounded = _BoundedCollector(collectors.TopCollector(limit=limit), MAX_SCORED)
@@ -300,33 +322,45 @@ class QueryEngine:
         ]
 
     def facet_counts(
-        self, searcher, generation: str, text: str, filters: dict[str, list[str]]
+        self,
+        searcher,
+        generation: str,
+        text: str,
+        filters: dict[str, list[str]],
+        minimums: dict[str, float] | None = None,
     ) -> dict[str, Counter]:
-        """Per facet, value → products matching the query and the *other* facets' filters.
+        """Per facet, value → products matching the query, the minimums and the *other*
+        facets' filters.
 
         `generation` names the index generation the searcher reads (part of the cache keys).
         """
         filter_key = tuple(sorted((k, tuple(v)) for k, v in filters.items()))
-        cache_key = (generation, searcher.reader().generation(), text, filter_key)
+        minimum_key = tuple(sorted((minimums or {}).items()))
+        cache_key = (generation, searcher.reader().generation(), text, filter_key, minimum_key)
         with self._lock:
             if cache_key in self._facet_cache:
                 self._facet_cache.move_to_end(cache_key)
                 return self._facet_cache[cache_key]
         table = self._facet_values(searcher, generation)
-        products = query.And([self._parse(searcher, text), query.Term("type", "product")])
-        docnums = searcher.docs_for_query(products)
+        base = [self._parse(searcher, text), query.Term("type", "product")]
+        docnums = searcher.docs_for_query(query.And(base + _minimum_ranges(minimums)))
         selected = {name: set(values) for name, values in filters.items()}
-        counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
+        # Documents share one dict per distinct combination of values: count each once.
+        combinations: Counter[int] = Counter()
+        by_id = {}
         for docnum in docnums:
             values = table[docnum]
-            if values is None:
-                continue
-            misses = [name for name, wanted in selected.items() if wanted.isdisjoint(values[name])]
-            if len(misses) > 1:
-                continue
+            if values is not None:
+                combinations[id(values)] += 1
+                by_id[id(values)] = values
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
+        for key, times in combinations.items():
+            values = by_id[key]
             for name in FACET_FIELDS:
-                if not misses or misses == [name]:
-                    counts[name].update(values[name])
+                # Counted as if this facet's own selection were cleared.
+                others = {k: v for k, v in selected.items() if k != name}
+                if all(_values(values, f, others) & wanted for f, wanted in others.items()):
+                    counts[name].update(dict.fromkeys(_values(values, name, others), times))
         with self._lock:
             self._facet_cache[cache_key] = counts
             while len(self._facet_cache) > 256:
@@ -352,12 +386,42 @@ class QueryEngine:
             # One shared dict per distinct combination: few objects for the collector to walk.
             values = {
                 name: frozenset(filter(None, (stored.get(f"f_{name}") or "").split(",")))
-                for name in FACET_FIELDS
+                for name in FILTER_FIELDS
             }
-            signature = tuple(values[name] for name in FACET_FIELDS)
+            signature = tuple(values[name] for name in FILTER_FIELDS)
             table.append(shared.setdefault(signature, values))
         self._facet_table = (key, table)
         return table
+
+
+def _filter_terms(filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The filters as indexed field values; an approval filter and an evidence filter become
+    one filter on the pairs, so that a single approval must match both."""
+    if not all(filters.get(name) for name in LINKED):
+        return filters
+    out = {k: v for k, v in filters.items() if k not in LINKED}
+    out["approval_evidence"] = [
+        f"{a}:{e}" for a in filters["approval"] for e in filters["evidence"]
+    ]
+    return out
+
+
+def _values(values: dict[str, frozenset], facet: str, selected: dict[str, set]) -> frozenset:
+    """A document's values of a facet, given the selection of the facet linked to it: with
+    "evidence: verified" chosen, only its verified approvals' authorities count."""
+    other = LINKED.get(facet)
+    if other is None or not selected.get(other):
+        return values[facet]
+    pairs = (pair.split(":", 1) for pair in values["approval_evidence"])
+    mine = 0 if facet == "approval" else 1
+    return frozenset(pair[mine] for pair in pairs if pair[1 - mine] in selected[other])
+
+
+def _minimum_ranges(minimums: dict[str, float] | None) -> list:
+    return [
+        query.NumericRange(HEADLINE_FIELDS[figure], percent_key(low), None, boost=FILTER_BOOST)
+        for figure, low in (minimums or {}).items()
+    ]
 
 
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}

@@ -9,8 +9,10 @@ A document is a plain dict:
     body      everything else worth finding            subtitle  one line under the title
     newest    a Unix timestamp (seconds, fractions kept) for "newest first"
     rank      optional; higher is written first (a bounded search on a large index meets it first)
-    facets    {"category": [...], "approval": [...], "specimen": [...],
-               "technology": [...], "manufacturer": [...]}   (products only)
+    facets    {"category": [...], "approval": [...], "evidence": [...], "reporter": [...],
+               "specimen": [...], "technology": [...], "manufacturer": [...],
+               "approval_evidence": ["authority:state", ...]}   (products only)
+    headline  {"sensitivity": 77.2, "specificity": 99.8}   (products only; None if no figure)
 
 Adding a type (for example the CAC section articles) takes a loader and one `register` call:
 
@@ -52,6 +54,7 @@ from catalogue.supplies.models import (
     Approval,
     Category,
     Manufacturer,
+    PerformanceResult,
     Product,
     ProductSpecimen,
 )
@@ -120,6 +123,7 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
                 selectinload(Product.category),
                 selectinload(Product.approvals),
                 selectinload(Product.specimens),
+                selectinload(Product.performance),
             )
             .order_by(Product.id)
         )
@@ -127,6 +131,10 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
             stmt = stmt.where(Product.id.in_(chunk))
         for p in db.session.scalars(stmt):
             approvals = p.public_approvals
+            # Facets count approvals that hold today; an expiry is picked up by the indexer
+            # on the day it passes (see indexer._expired_since).
+            current = [a for a in approvals if a.is_current]
+            headline = p.headline_performance
             yield (
                 p.id,
                 {
@@ -150,14 +158,22 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
                     ),
                     "newest": _stamp(p.created_at),
                     # Static rank: products with more (and verified) approvals come first.
-                    "rank": 2 * len(approvals) + sum(a.is_verified for a in approvals),
+                    "rank": 2 * len(current) + sum(a.is_verified for a in current),
                     "facets": {
                         "category": [p.category.slug],
-                        "approval": sorted({a.authority for a in approvals}),
+                        "approval": sorted({a.authority for a in current}),
+                        "evidence": sorted({a.status for a in current}),
+                        "approval_evidence": sorted({f"{a.authority}:{a.status}" for a in current}),
+                        "reporter": sorted({r.reported_by for r in p.studies_by_trust}),
                         "specimen": p.specimen_types,
                         "technology": [p.technology] if p.technology else [],
                         "manufacturer": [p.manufacturer.slug],
                     },
+                    "headline": (
+                        {"sensitivity": headline.sensitivity, "specificity": headline.specificity}
+                        if headline and headline.measure != "ppa_npa"  # not the same measure
+                        else None
+                    ),
                 },
             )
 
@@ -182,6 +198,7 @@ register(
         watches={
             Product: lambda conn, p: [p.id],
             Approval: lambda conn, a: [a.product_id],
+            PerformanceResult: lambda conn, r: [r.product_id],
             ProductSpecimen: lambda conn, s: [s.product_id],
             Manufacturer: _product_ids_of_manufacturer,  # products carry their maker's name
             Category: _product_ids_of_category,
@@ -286,9 +303,9 @@ def _article_loader(section: str) -> LoadFn:
                 {
                     "slug": article.slug,
                     "title": article.title,
-                    "subtitle": _join(
-                        [article.section_label, article.published_on.strftime("%-d %B %Y")]
-                    ),
+                    # The date its source gives, or "Undated": publication on the portal is
+                    # not the article's date.
+                    "subtitle": _join([article.section_label, article.date_label]),
                     "category": article.category_label,
                     "body": _join([article.summary, article.body]),
                     "newest": datetime(

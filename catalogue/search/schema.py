@@ -12,7 +12,23 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from catalogue.search.analysis import text_analyzer
 
-FACET_FIELDS = ("category", "approval", "specimen", "technology", "manufacturer")
+FACET_FIELDS = (
+    "category",
+    "approval",
+    "evidence",
+    "reporter",
+    "specimen",
+    "technology",
+    "manufacturer",
+)
+# Fields filtered on besides the facets: "approval_evidence" holds "authority:state" of each
+# current approval, as an approval filter combined with an evidence filter needs one approval
+# that is both.
+FILTER_FIELDS = (*FACET_FIELDS, "approval_evidence")
+# The headline figures of a product (see Product.headline_performance), for minimums and sorting.
+HEADLINE_FIELDS = {"sensitivity": "headline_sensitivity", "specificity": "headline_specificity"}
+# Bumped whenever the fields change: an index built with another version is rebuilt.
+SCHEMA_VERSION = 2
 
 # Weights of each part of a document in the one searched field, `text`: product name and
 # model number above manufacturer above category above the rest. Summing weighted term
@@ -41,7 +57,12 @@ def build_schema() -> Schema:
         newest=NUMERIC(sortable=True, bits=64, signed=False),
         subtitle=STORED,
         **{
-            f"f_{name}": KEYWORD(commas=True, stored=True, lowercase=False) for name in FACET_FIELDS
+            f"f_{name}": KEYWORD(commas=True, stored=True, lowercase=False)
+            for name in FILTER_FIELDS
+        },
+        **{
+            field: NUMERIC(int, bits=32, signed=False, sortable=True)
+            for field in HEADLINE_FIELDS.values()
         },
     )
 
@@ -50,6 +71,12 @@ def _combined_text(doc: dict) -> str:
     return "".join(
         f"\x1e{boost:g}\x1e{doc.get(name) or ''}" for name, boost in BOOSTS.items() if doc.get(name)
     )
+
+
+def percent_key(value: float | None) -> int:
+    """A percentage as an indexed whole number: hundredths plus one, 0 for "no figure" (so a
+    figure of 0 % still sorts above a product without one)."""
+    return 0 if value is None else round(value * 100) + 1
 
 
 def exact_key(text: str | None) -> str:
@@ -74,8 +101,11 @@ def whoosh_doc(doc: dict) -> dict:
         "newest": int((doc.get("newest") or 0) * 1_000_000),  # microseconds: no ties
         "subtitle": doc.get("subtitle") or "",
     }
-    for name in FACET_FIELDS:
+    for name in FILTER_FIELDS:
         values = doc.get("facets", {}).get(name) or []
         if values:
             out[f"f_{name}"] = ",".join(v.replace(",", " ") for v in values)
+    headline = doc.get("headline") or {}
+    for figure, field in HEADLINE_FIELDS.items():
+        out[field] = percent_key(headline.get(figure))
     return out

@@ -16,7 +16,7 @@ from catalogue.search.query import SORTS, Hit, Results
 from catalogue.search.registry import REGISTRY
 from catalogue.search.store import BrokenIndex
 from catalogue.supplies import services as supplies
-from catalogue.supplies.models import AUTHORITY_SHORT, Category, Manufacturer, Product
+from catalogue.supplies.models import Category, Manufacturer, Product
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +106,27 @@ def search_catalogue(
     page: int = 1,
     per_page: int = 20,
     with_facets: bool = True,
+    minimums: dict[str, float] | None = None,
 ) -> SearchPage:
-    """One page of search results across every document type, with product facets."""
+    """One page of search results across every document type, with product facets.
+
+    `minimums` ({"sensitivity": 90.0}) keeps products whose headline figures reach them."""
     sort = sort if sort in SORTS else "relevance"
     try:
         ix = current_index()
-        results = ix.search(q, filters, doc_type, sort, page, per_page)
+        results = ix.search(q, filters, doc_type, sort, page, per_page, minimums=minimums)
         # Results shown for a corrected spelling get that spelling's facet counts.
         counted = results.corrected if results.fuzzy and results.corrected else q
-        facets = _facet_values(ix.facet_counts(counted, filters), filters) if with_facets else {}
+        facets = (
+            _facet_values(ix.facet_counts(counted, filters, minimums), filters)
+            if with_facets
+            else {}
+        )
     except BrokenIndex as problem:
         logger.warning("Search index unavailable (%s); using the database", problem)
-        return _database_search(q, filters, doc_type, sort, page, per_page, with_facets)
+        return _database_search(
+            q, filters, doc_type, sort, page, per_page, with_facets, minimums or {}
+        )
     return SearchPage(
         q=q,
         items=_items(results),
@@ -152,33 +161,28 @@ def _facet_values(counts, filters) -> dict[str, list[supplies.FacetValue]]:
         "manufacturer": dict(
             db.session.execute(sa.select(Manufacturer.slug, Manufacturer.name)).all()
         ),
-        "approval": AUTHORITY_SHORT,
     }
     out = {}
     for facet in supplies.FACETS:
-        selected = set(filters.get(facet, []))
         names = labels.get(facet, {})
-        values = [
-            supplies.FacetValue(value, names.get(value, value), count, value in selected)
+        counted = {
+            value: (names.get(value, value), count)
             for value, count in counts.get(facet, {}).items()
             if count
-        ]
-        if facet == "approval":
-            order = list(AUTHORITY_SHORT)
-            values.sort(key=lambda v: order.index(v.value) if v.value in order else len(order))
-        else:
-            values.sort(key=lambda v: v.label.casefold())
-        out[facet] = values
+        }
+        out[facet] = supplies.facet_values(facet, counted, filters.get(facet, []))
     return out
 
 
-def _database_search(q, filters, doc_type, sort, page, per_page, with_facets) -> SearchPage:
+def _database_search(
+    q, filters, doc_type, sort, page, per_page, with_facets, minimums
+) -> SearchPage:
     """The degraded path: name matches from the database, products first."""
     items: list[ResultItem] = []
     total = 0
     if doc_type in (None, "product"):
-        db_sort = {"name": "name", "newest": "updated"}.get(sort, "name")
-        pagination = supplies.search_products(filters, q or None, db_sort, page, per_page)
+        db_sort = {"newest": "updated"}.get(sort, sort if sort in supplies.SORTS else "name")
+        pagination = supplies.search_products(filters, q or None, db_sort, page, per_page, minimums)
         total += pagination.total or 0
         for p in pagination.items:
             hit = Hit(
@@ -191,7 +195,7 @@ def _database_search(q, filters, doc_type, sort, page, per_page, with_facets) ->
                 0.0,
             )
             items.append(ResultItem(hit, "Product", result_url("product", p.slug), p))
-    if doc_type in (None, "manufacturer") and not filters and q and page == 1:
+    if doc_type in (None, "manufacturer") and not filters and not minimums and q and page == 1:
         pattern = f"%{q.lower()}%"
         makers = db.session.scalars(
             sa.select(Manufacturer)
@@ -211,7 +215,7 @@ def _database_search(q, filters, doc_type, sort, page, per_page, with_facets) ->
                 0.0,
             )
             items.append(ResultItem(hit, "Manufacturer", result_url("manufacturer", m.slug)))
-    facets = supplies.facet_counts(filters, q or None) if with_facets else {}
+    facets = supplies.facet_counts(filters, q or None, minimums) if with_facets else {}
     return SearchPage(q, items, total, True, page, per_page, facets, notice=DEGRADED_NOTICE)
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from whoosh import index, query, scoring
 
 from catalogue.search.query import QueryEngine, Results
-from catalogue.search.schema import build_schema, whoosh_doc
+from catalogue.search.schema import SCHEMA_VERSION, build_schema, whoosh_doc
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +116,14 @@ class SearchIndex:
         os.replace(tmp, gen / "state.json")
 
     def check(self) -> int:
-        """The number of documents; raises BrokenIndex if the index is missing or unreadable."""
+        """The number of documents; raises BrokenIndex if the index is missing or unreadable,
+        or was built with other fields than this code's."""
         gen = self.generation_dir()
-        if gen is None or self.read_state() is None:
+        state = self.read_state()
+        if gen is None or state is None:
             raise BrokenIndex("missing")
+        if not schema_is_current(state):
+            raise BrokenIndex("built with an older schema")
         with _quiet_leaks() as failures:
             try:
                 ix = index.open_dir(str(gen))
@@ -165,6 +169,7 @@ class SearchIndex:
         gen = self.root / f"gen-{stamp}-{os.urandom(3).hex()}"
         gen.mkdir()
         try:
+            state = {**state, "schema": SCHEMA_VERSION}
             ix = index.create_in(str(gen), build_schema())
             writer = ix.writer(limitmb=256, procs=1)
             count = 0
@@ -252,6 +257,9 @@ class SearchIndex:
     def _open_searcher(self, local, cached, gen) -> None:
         if cached is not None and local.gen == gen and cached.up_to_date():
             return
+        if not schema_is_current(self.read_state()):
+            # Its fields are not the ones queries use: the database answers until a rebuild.
+            raise BrokenIndex("built with an older schema")
         # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers whose
         # deletions changed, so updated documents would show twice.
         local.searcher = index.open_dir(str(gen)).searcher(weighting=scoring.BM25F())
@@ -273,20 +281,31 @@ class SearchIndex:
         page: int = 1,
         per_page: int = 20,
         snippets: bool = True,
+        minimums: dict[str, float] | None = None,
     ) -> Results:
         """One page of hits for a query (see `QueryEngine.search`)."""
         return self._queries.search(
-            self.searcher(), text, filters, doc_type, sort, page, per_page, snippets
+            self.searcher(), text, filters, doc_type, sort, page, per_page, snippets, minimums
         )
 
     def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
         """Documents whose title has words starting with each word typed (2+ characters)."""
         return self._queries.suggest(self.searcher(), prefix, limit)
 
-    def facet_counts(self, text: str, filters: dict[str, list[str]]) -> dict[str, Counter]:
+    def facet_counts(
+        self,
+        text: str,
+        filters: dict[str, list[str]],
+        minimums: dict[str, float] | None = None,
+    ) -> dict[str, Counter]:
         """Per facet, value → products matching the query and the *other* facets' filters."""
         searcher = self.searcher()
-        return self._queries.facet_counts(searcher, str(self._local.gen), text, filters)
+        return self._queries.facet_counts(searcher, str(self._local.gen), text, filters, minimums)
+
+
+def schema_is_current(state: dict | None) -> bool:
+    """True if an index with this state was built with the fields this code queries."""
+    return state is not None and state.get("schema") == SCHEMA_VERSION
 
 
 _indexes: dict[str, SearchIndex] = {}

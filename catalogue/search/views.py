@@ -10,7 +10,13 @@ from catalogue.supplies import services as supplies
 
 bp = Blueprint("search", __name__)
 
-SORT_LABELS = {"relevance": "Relevance", "name": "Name", "newest": "Newest"}
+SORT_LABELS = {
+    "relevance": "Relevance",
+    "name": "Name",
+    "newest": "Newest",
+    "sensitivity": "Sensitivity, highest first",
+    "specificity": "Specificity, highest first",
+}
 
 
 def read_query() -> tuple[str, bool]:
@@ -26,6 +32,7 @@ def read_query() -> tuple[str, bool]:
 def search():
     q, shortened = read_query()
     filters = supplies.clean_filters(request.args)
+    minimums, errors = supplies.clean_minimums(request.args)
     doc_type = request.args.get("type") or None
     if doc_type not in REGISTRY:
         doc_type = None
@@ -37,10 +44,12 @@ def search():
         sort = "relevance"
     page = page_arg()
     per_page = current_app.config["PRODUCTS_PER_PAGE"]
-    result = services.search_catalogue(q, filters, doc_type, sort, page, per_page)
+    result = services.search_catalogue(
+        q, filters, doc_type, sort, page, per_page, minimums=minimums
+    )
     if page > 1 and not result.items and result.exact:
         abort(404, description="There is no such page of results.")
-    return render_template(
+    page_html = render_template(
         "search/search.html",
         result=result,
         q=q,
@@ -50,9 +59,13 @@ def search():
         browsing=browsing,
         doc_types={name: t.plural for name, t in REGISTRY.items()},
         facet_names=supplies.FACETS,
+        minimums=minimums,
+        minimum_errors=errors,
         sort=sort,
         sorts=SORT_LABELS,
     )
+    # A malformed minimum is left out and explained on the page itself.
+    return page_html, 400 if errors else 200
 
 
 @bp.get("/search/suggest")

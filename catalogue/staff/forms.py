@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, TextAreaField
+from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -7,6 +7,36 @@ class RejectClaimForm(FlaskForm):
     reason = TextAreaField(
         "Reason (sent to the manufacturer)", validators=[DataRequired(), Length(max=500)]
     )
+
+
+class EvidenceForm(FlaskForm):
+    """What a staff check found; buyers see all of it beside "verified by CAC staff"."""
+
+    evidence_reference = StringField(
+        "Certificate or register number",
+        validators=[Optional(), Length(max=120)],
+        description="As printed on the certificate or shown in the official register.",
+    )
+    evidence_url = URLField(
+        "Official register entry (address)",
+        validators=[Optional(), Length(max=300)],
+        description="The authority's own register page you checked, if it has one.",
+    )
+    checked_on = DateField(
+        "Date checked", validators=[DataRequired(message="Give the date you checked it.")]
+    )
+    evidence_note = TextAreaField(
+        "Note (shown to buyers)",
+        validators=[DataRequired(message="Add a note on what you checked."), Length(max=500)],
+        description="E.g. “Listed in the MFDS export register under this number; checked "
+        "against the certificate the maker uploaded.”",
+    )
+
+    def evidence(self) -> dict:
+        return {
+            name: self[name].data
+            for name in ("evidence_reference", "evidence_url", "checked_on", "evidence_note")
+        }
 
 
 class InviteForm(FlaskForm):

@@ -12,11 +12,12 @@ from catalogue.accounts.models import User
 from catalogue.audit.models import ChangeRecord
 from catalogue.extensions import db
 from catalogue.inquiries.models import Inquiry, ReferenceRate
-from catalogue.lib.dates import utcnow
+from catalogue.lib.dates import today, utcnow
 from catalogue.mail.models import OutboundEmail
-from catalogue.supplies.models import Approval, Manufacturer, Product
+from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product
 
 STALE_AFTER = timedelta(days=180)
+EXPIRING_WITHIN = timedelta(days=60)
 
 
 def _page(stmt, page: int, per_page: int) -> Pagination:
@@ -44,7 +45,52 @@ def waiting_work() -> dict:
         .where(Product.status == "published", Product.updated_at < utcnow() - STALE_AFTER)
         .order_by(Product.updated_at)
     ).all()
-    return {"claims": claims, "unverified_makers": unverified_makers, "stale_products": stale}
+    claimed_results = db.session.scalar(
+        sa.select(sa.func.count(PerformanceResult.id)).where(PerformanceResult.status == "claimed")
+    )
+    return {
+        "claims": claims,
+        "claimed_results": claimed_results,
+        "unverified_makers": unverified_makers,
+        "stale_products": stale,
+        "expiring": expiring_approvals(),
+        "expired": expired_approvals(),
+    }
+
+
+def _current_approvals():
+    """Approvals that count for buyers unless expired: not rejected or revoked."""
+    return (
+        sa.select(Approval)
+        .where(Approval.status.in_(("public_source", "claimed", "verified")))
+        .options(selectinload(Approval.product).selectinload(Product.manufacturer))
+    )
+
+
+def expiring_approvals() -> list[Approval]:
+    """Approvals whose validity ends within EXPIRING_WITHIN, soonest first."""
+    day = today()
+    stmt = _current_approvals().where(
+        Approval.valid_until >= day, Approval.valid_until <= day + EXPIRING_WITHIN
+    )
+    return list(db.session.scalars(stmt.order_by(Approval.valid_until, Approval.id)))
+
+
+def expired_approvals() -> list[Approval]:
+    """Approvals past their valid-until date, most recently expired first."""
+    stmt = _current_approvals().where(Approval.valid_until < today())
+    return list(db.session.scalars(stmt.order_by(Approval.valid_until.desc(), Approval.id)))
+
+
+def revoked_approvals() -> list[Approval]:
+    """Approvals staff recorded as revoked, most recently revoked first."""
+    stmt = (
+        sa.select(Approval)
+        .where(Approval.status == "revoked")
+        .options(selectinload(Approval.product).selectinload(Product.manufacturer))
+        .order_by(Approval.revoked_on.desc(), Approval.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 # --- Manufacturers, products, approval claims -----------------------------------------------
@@ -106,10 +152,27 @@ def product_page(q: str, page: int) -> Pagination:
 
 
 def claims_with_status(status: str) -> list[Approval]:
-    """Approval claims in one state, longest unchanged first."""
+    """Approvals in one stored state, longest unchanged first."""
     return list(
         db.session.scalars(
-            sa.select(Approval).where(Approval.status == status).order_by(Approval.updated_at)
+            sa.select(Approval)
+            .where(Approval.status == status)
+            .order_by(Approval.updated_at, Approval.id)
+            .options(selectinload(Approval.product).selectinload(Product.manufacturer))
+        )
+    )
+
+
+def results_with_status(status: str) -> list[PerformanceResult]:
+    """Performance results in one state, by manufacturer and product."""
+    return list(
+        db.session.scalars(
+            sa.select(PerformanceResult)
+            .join(PerformanceResult.product)
+            .join(Product.manufacturer)
+            .where(PerformanceResult.status == status)
+            .order_by(Manufacturer.name, Product.name, PerformanceResult.id)
+            .options(selectinload(PerformanceResult.product).selectinload(Product.manufacturer))
         )
     )
 

@@ -14,6 +14,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import (
     URL,
@@ -157,11 +158,29 @@ class ProductForm(FlaskForm):
 
 
 class PerformanceForm(FlaskForm):
+    """A performance figure set. Who entered it and its state are set by the service from who
+    is signed in, so the form has no such fields (and a posted one is ignored)."""
+
     study = StringField("Study or source", validators=[DataRequired(), Length(max=200)])
     measure = SelectField(
         "Measure",
         choices=[("sens_spec", "Sensitivity / specificity"), ("ppa_npa", "PPA / NPA")],
         default="sens_spec",
+    )
+    reported_by = SelectField(
+        "Reported by",
+        choices=[
+            ("manufacturer", "The manufacturer (own study)"),
+            ("regulator", "A regulator"),
+            ("independent", "An independent evaluation (e.g. FIND)"),
+            ("field", "A field study"),
+        ],
+        default="manufacturer",
+        description=(
+            "Figures reported by anyone but the manufacturer are locked once added: the "
+            "manufacturer can comment on them but not change or remove them, and CAC staff check "
+            "them against the source."
+        ),
     )
     sensitivity = DecimalField(
         "Sensitivity or PPA (%)", places=None, validators=[Optional(), NumberRange(0, 100)]
@@ -171,6 +190,11 @@ class PerformanceForm(FlaskForm):
     )
     sample_size = IntegerField("Samples (n)", validators=[Optional(), NumberRange(1, 10_000_000)])
     note = StringField("Note", validators=[Optional(), Length(max=300)])
+    public_source = URLField(
+        "Public source (web address)",
+        validators=[Optional(), URL(require_tld=True), Length(max=500)],
+        description="Where these figures are published, if they are.",
+    )
 
     def validate_specificity(self, field):
         if field.data is None and self.sensitivity.data is None:
@@ -181,6 +205,7 @@ class PerformanceForm(FlaskForm):
         return {
             "study": self.study.data.strip(),
             "measure": self.measure.data,
+            "reported_by": self.reported_by.data,
             "sensitivity": float(self.sensitivity.data)
             if self.sensitivity.data is not None
             else None,
@@ -189,11 +214,59 @@ class PerformanceForm(FlaskForm):
             else None,
             "sample_size": self.sample_size.data,
             "note": _blank_to_none(self.note.data),
-            "reported_by": "manufacturer",
+            "public_sources": [url] if (url := _blank_to_none(self.public_source.data)) else [],
         }
 
+    def fill_from(self, result) -> None:
+        for name in ("study", "measure", "reported_by", "sensitivity", "specificity",
+                     "sample_size", "note"):  # fmt: skip
+            getattr(self, name).data = getattr(result, name)
+        self.public_source.data = (result.public_sources or [None])[0]
 
-class ApprovalClaimForm(FlaskForm):
+
+class StaffPerformanceForm(PerformanceForm):
+    """Staff enter figures from a public source only: its address is required."""
+
+    public_source = URLField(
+        "Public source (web address)",
+        validators=[
+            DataRequired(message="Give the address of the public source of these figures."),
+            URL(require_tld=True),
+            Length(max=500),
+        ],
+        description=(
+            "Entering a figure is not a verification: buyers see it as stated in this source."
+        ),
+    )
+
+
+class PerformanceCommentForm(FlaskForm):
+    comment = TextAreaField(
+        "Your comment on these figures", validators=[Optional(), Length(max=500)]
+    )
+
+
+class ValidityForm(FlaskForm):
+    """An approval's period of validity, as its certificate or register entry gives it."""
+
+    valid_from = DateField("Valid from", validators=[Optional()])
+    valid_until = DateField("Valid until", validators=[Optional()])
+
+    def validate_valid_until(self, field):
+        if field.data and self.valid_from.data and field.data <= self.valid_from.data:
+            raise ValidationError("“Valid until” must be after “valid from”.")
+
+    def validity(self) -> dict:
+        return {"valid_from": self.valid_from.data, "valid_until": self.valid_until.data}
+
+
+class RevokeApprovalForm(FlaskForm):
+    revoked_on = DateField(
+        "Revoked on", validators=[DataRequired(message="Give the date the approval was revoked.")]
+    )
+
+
+class ApprovalClaimForm(ValidityForm):
     authority = SelectField(
         "Authority",
         choices=[("", "Choose…")] + list(AUTHORITIES.items()),
@@ -216,6 +289,7 @@ class ApprovalClaimForm(FlaskForm):
             "reference_number": _blank_to_none(self.reference_number.data),
             "approved_on": self.approved_on.data,
             "note": _blank_to_none(self.note.data),
+            **self.validity(),
         }
 
 

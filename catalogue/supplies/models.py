@@ -280,6 +280,29 @@ class Product(TimestampMixin, Model):
     def is_published(self) -> bool:
         return self.status == "published"
 
+    @property
+    def studies_by_trust(self) -> list[PerformanceResult]:
+        """Performance results a buyer may see, most trustworthy first: independent before the
+        manufacturer's, verified before stated in a public source before claimed, then the
+        larger sample. Rejected results are left out. (supplies.services._headline_value
+        orders the same way in SQL, for filters and sorting.)"""
+        states = ("verified", "public_source", "claimed")
+
+        def trust(r: PerformanceResult) -> tuple:
+            state = states.index(r.status) if r.status in states else len(states)
+            return (not r.is_independent, state, r.sample_size is None, -(r.sample_size or 0))
+
+        shown = [r for r in self.performance if r.status != "rejected"]
+        return sorted(shown, key=lambda r: (*trust(r), r.id or 0))
+
+    @property
+    def headline_performance(self) -> PerformanceResult | None:
+        """The most trustworthy result that has a figure, shown on cards; None when none has."""
+        for result in self.studies_by_trust:
+            if result.sensitivity is not None or result.specificity is not None:
+                return result
+        return None
+
     def __repr__(self) -> str:
         return f"<Product {self.slug}>"
 
@@ -459,8 +482,9 @@ class Upload(Model):
 
 
 class ExpiryReminder(Model):
-    """One expiry reminder sent for an approval; the unique key makes each one go out once
-    (a renewed approval, with a new valid-until date, gets its own)."""
+    """One expiry reminder sent for an approval (days_before 0: its expiry noted, see
+    supplies/tasks.py); the unique key makes each one happen once (a renewed approval, with a
+    new valid-until date, gets its own)."""
 
     __tablename__ = "expiry_reminders"
     __table_args__ = (sa.UniqueConstraint("approval_id", "valid_until", "days_before"),)

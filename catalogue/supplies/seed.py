@@ -217,6 +217,9 @@ def validate(categories: dict, manufacturers: list) -> None:
         if maker.get("slug") in maker_slugs:
             problems.append(f"{where}: duplicate slug")
         maker_slugs.add(maker.get("slug"))
+        for permission in maker.get("company_permissions") or []:
+            if not permission.get("label") or not permission.get("sources"):
+                problems.append(f"{where}: a company permission needs its label and sources")
         for product in maker.get("products") or []:
             problems += _product_problems(product, categories, product_slugs)
     if problems:
@@ -249,11 +252,19 @@ def _product_problems(product: dict, categories: dict, seen: set) -> list[str]:
             parse_partial_date(approval.get("date"))
         except SeedError as error:
             problems.append(f"{where}: {error}")
+        if approval.get("date") and approval.get("date_as_stated"):
+            # A vague date stays as worded: it is never also turned into a date.
+            problems.append(f"{where}: give an approval's date or its date_as_stated, not both")
     if not approval_sources_given(product):
         problems.append(f"{where}: every approval needs its public sources")
     for result in product.get("performance") or []:
         if result.get("reported_by") not in _REPORTERS:
             problems.append(f"{where}: unknown reporter {result.get('reported_by')!r}")
+        if not result.get("sources"):
+            problems.append(f"{where}: every performance result needs its public sources")
+        for measure in ("sensitivity", "specificity"):
+            if result.get(f"{measure}_qualifier") and result.get(measure) is None:
+                problems.append(f"{where}: a {measure} qualifier needs its figure")
     return problems
 
 

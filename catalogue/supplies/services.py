@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -9,11 +11,16 @@ from sqlalchemy.orm import selectinload
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.lib.dates import today
 from catalogue.supplies.models import (
     AUTHORITY_SHORT,
+    INDEPENDENT_REPORTERS,
+    REPORTERS,
+    STATE_LABELS,
     Approval,
     Category,
     Manufacturer,
+    PerformanceResult,
     Product,
     ProductSpecimen,
     Upload,
@@ -22,6 +29,10 @@ from catalogue.supplies.models import (
 FACETS = {
     "category": "Category",
     "approval": "Approval",
+    # The state of the approvals themselves; combined with "approval", one approval must be
+    # of the chosen authority *and* in the chosen state.
+    "evidence": "Approval evidence",
+    "reporter": "Performance reported by",
     "specimen": "Specimen",
     "technology": "Technology",
     "manufacturer": "Manufacturer",
@@ -30,6 +41,18 @@ SORTS = {
     "name": ("Name", (Product.name,)),
     "manufacturer": ("Manufacturer", (Manufacturer.name, Product.name)),
     "updated": ("Recently updated", (Product.updated_at.desc(), Product.name)),
+    "sensitivity": ("Sensitivity, highest first", ()),
+    "specificity": ("Specificity, highest first", ()),
+}
+# Query arguments of the minimum headline figures, and the figure each one bounds.
+MINIMUMS = {"min_sensitivity": "sensitivity", "min_specificity": "specificity"}
+# Approvals that count for a buyer today (expiry is checked against the date as well).
+CURRENT_STATES = ("verified", "public_source", "claimed")
+# Facets whose values have labels of their own, in the order they are shown.
+_FIXED_LABELS = {
+    "approval": AUTHORITY_SHORT,
+    "evidence": {s: STATE_LABELS[s] for s in CURRENT_STATES},
+    "reporter": REPORTERS,
 }
 MAX_VALUES_PER_FACET = 20
 MAX_QUERY_LENGTH = 200
@@ -62,7 +85,44 @@ def clean_filters(args) -> dict[str, list[str]]:
     return filters
 
 
-def _condition(facet: str, values: list[str]):
+def clean_minimums(args) -> tuple[dict[str, float], dict[str, str]]:
+    """The minimum headline figures asked for ({"sensitivity": 90.0}), and a message for each
+    argument that is not a percentage (those are left out of the minimums)."""
+    minimums, errors = {}, {}
+    for arg, figure in MINIMUMS.items():
+        raw = args.get(arg, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value <= 100:  # also false for NaN
+            errors[arg] = f"The minimum {figure} must be a number from 0 to 100 (a percentage)."
+        else:
+            minimums[figure] = value
+    return minimums, errors
+
+
+def _current_approval():
+    """Approvals that count today: not rejected, revoked or past their valid-until date."""
+    return sa.and_(
+        Approval.product_id == Product.id,
+        Approval.status.in_(CURRENT_STATES),
+        sa.or_(Approval.valid_until.is_(None), Approval.valid_until >= today()),
+    )
+
+
+def _linked(facet: str, filters: dict[str, list[str]], skip: str | None):
+    """The other half of the approval/evidence pair, as a condition on the same approval."""
+    other = {"approval": "evidence", "evidence": "approval"}.get(facet)
+    if other is None or other == skip or other not in filters:
+        return sa.true()
+    column = Approval.status if other == "evidence" else Approval.authority
+    return column.in_(filters[other])
+
+
+def _condition(facet: str, values: list[str], filters=None, skip=None):
     if facet == "category":
         return Product.category_id.in_(sa.select(Category.id).where(Category.slug.in_(values)))
     if facet == "manufacturer":
@@ -71,17 +131,57 @@ def _condition(facet: str, values: list[str]):
         )
     if facet == "technology":
         return Product.technology.in_(values)
-    if facet == "approval":
-        return sa.exists().where(
-            Approval.product_id == Product.id,
-            Approval.authority.in_(values),
-            Approval.status != "rejected",
+    if facet in ("approval", "evidence"):
+        column = Approval.authority if facet == "approval" else Approval.status
+        return _exists(
+            Approval, _current_approval(), column.in_(values), _linked(facet, filters or {}, skip)
+        )
+    if facet == "reporter":
+        return _exists(
+            PerformanceResult,
+            PerformanceResult.product_id == Product.id,
+            PerformanceResult.status != "rejected",
+            PerformanceResult.reported_by.in_(values),
         )
     if facet == "specimen":
-        return sa.exists().where(
-            ProductSpecimen.product_id == Product.id, ProductSpecimen.specimen_type.in_(values)
+        return _exists(
+            ProductSpecimen,
+            ProductSpecimen.product_id == Product.id,
+            ProductSpecimen.specimen_type.in_(values),
         )
     raise ValueError(facet)
+
+
+def _exists(table, *conditions):
+    # Correlated to the product only: the facet counts join the same table outside.
+    return sa.select(table.id).where(*conditions).correlate(Product).exists()
+
+
+def _headline_value(figure: str):
+    """The product's headline sensitivity or specificity (Product.headline_performance's);
+    NULL when the headline study reports agreement (PPA/NPA), a different measure."""
+    r = sa.orm.aliased(PerformanceResult)
+    independent = sa.case((r.reported_by.in_(INDEPENDENT_REPORTERS), 0), else_=1)
+    state = sa.case({s: n for n, s in enumerate(CURRENT_STATES)}, value=r.status, else_=3)
+    value = sa.case((r.measure == "ppa_npa", sa.null()), else_=getattr(r, figure))
+    return (
+        sa.select(value)
+        .where(
+            r.product_id == Product.id,
+            r.status != "rejected",
+            sa.or_(r.sensitivity.is_not(None), r.specificity.is_not(None)),
+        )
+        .order_by(
+            independent,
+            state,
+            sa.case((r.sample_size.is_(None), 1), else_=0),
+            r.sample_size.desc(),
+            r.id,
+        )
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
 
 
 def _text_condition(q: str):
@@ -94,29 +194,42 @@ def _text_condition(q: str):
     )
 
 
-def facet_conditions(filters: dict[str, list[str]], skip: str | None = None) -> list:
-    """The conditions for published products matching the facet filters (all but `skip`), as
-    the product list applies them; brochures select their products with them too."""
+def facet_conditions(
+    filters: dict[str, list[str]],
+    skip: str | None = None,
+    minimums: dict[str, float] | None = None,
+) -> list:
+    """The conditions for published products matching the facet filters (all but `skip`) and
+    the minimum headline figures, as the product list applies them; brochures select their
+    products with them too."""
     conditions = [Product.status == "published"]
-    conditions += [_condition(f, v) for f, v in filters.items() if f != skip]
+    conditions += [_condition(f, v, filters, skip) for f, v in filters.items() if f != skip]
+    conditions += [_headline_value(figure) >= low for figure, low in (minimums or {}).items()]
     return conditions
 
 
-def _conditions(filters: dict[str, list[str]], q: str | None, skip: str | None = None):
-    conditions = facet_conditions(filters, skip)
+def _conditions(filters, q, skip=None, minimums=None):
+    conditions = facet_conditions(filters, skip, minimums)
     if q:
         conditions.append(_text_condition(q))
     return conditions
 
 
-def search_products(filters, q=None, sort="name", page=1, per_page=20):
+def _order(sort: str) -> tuple:
+    if sort in MINIMUMS.values():
+        # Highest headline first; products without that figure last.
+        value = _headline_value(sort)
+        return (sa.case((value.is_(None), 1), else_=0), value.desc(), Product.name)
+    return SORTS.get(sort, SORTS["name"])[1]
+
+
+def search_products(filters, q=None, sort="name", page=1, per_page=20, minimums=None):
     """A page of published products matching the filters, for the product list."""
-    order = SORTS.get(sort, SORTS["name"])[1]
     stmt = (
         sa.select(Product)
         .join(Product.manufacturer)
-        .where(*_conditions(filters, q))
-        .order_by(*order)
+        .where(*_conditions(filters, q, minimums=minimums))
+        .order_by(*_order(sort), Product.id)
         .options(*_LISTING_LOAD)
     )
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
@@ -128,11 +241,11 @@ def products_for_listing(ids: list[int]) -> dict[int, Product]:
     return {p.id: p for p in db.session.scalars(stmt)}
 
 
-def facet_counts(filters, q=None) -> dict[str, list[FacetValue]]:
+def facet_counts(filters, q=None, minimums=None) -> dict[str, list[FacetValue]]:
     """Per facet, each value with the number of products it would give, other facets applied."""
     result = {}
     for facet in FACETS:
-        value_col, label_col, join = _facet_columns(facet)
+        value_col, label_col, join = _facet_columns(facet, filters)
         stmt = (
             sa.select(value_col, label_col, sa.func.count(sa.distinct(Product.id)))
             .select_from(Product)
@@ -140,36 +253,66 @@ def facet_counts(filters, q=None) -> dict[str, list[FacetValue]]:
         )
         if join is not None:
             stmt = stmt.join(*join)
-        stmt = (
-            stmt.where(*_conditions(filters, q, skip=facet), value_col.is_not(None))
-            .group_by(value_col, label_col)
-            .order_by(label_col)
-        )
-        selected = set(filters.get(facet, []))
-        values = [
-            FacetValue(value, _facet_label(facet, value, label), count, value in selected)
-            for value, label, count in db.session.execute(stmt)
-        ]
-        if facet == "approval":
-            order = list(AUTHORITY_SHORT)
-            values.sort(key=lambda v: order.index(v.value) if v.value in order else len(order))
-        result[facet] = values
+        stmt = stmt.where(
+            *_conditions(filters, q, skip=facet, minimums=minimums), value_col.is_not(None)
+        ).group_by(value_col, label_col)
+        counted = {value: (label, count) for value, label, count in db.session.execute(stmt)}
+        result[facet] = facet_values(facet, counted, filters.get(facet, []))
     return result
 
 
-def _facet_columns(facet: str):
+def facet_values(
+    facet: str, counted: dict[str, tuple[str, int]], selected: list[str]
+) -> list[FacetValue]:
+    """A facet's values in the order it shows them, with their labels. Selected values that
+    give no product stay in (with 0), so their filter chip shows a label, never a code."""
+    missing = [v for v in selected if v not in counted]
+    labels = facet_labels(facet, missing)
+    counted = {**counted, **{v: (labels.get(v, v), 0) for v in missing}}
+    values = [
+        FacetValue(value, _facet_label(facet, value, label), count, value in selected)
+        for value, (label, count) in counted.items()
+    ]
+    order = list(_FIXED_LABELS.get(facet, {}))
+    if order:
+        values.sort(key=lambda v: order.index(v.value) if v.value in order else len(order))
+    else:
+        values.sort(key=lambda v: v.label.casefold())
+    return values
+
+
+def facet_labels(facet: str, values: list[str]) -> dict[str, str]:
+    """Labels of some values of a facet, for the values it does not count."""
+    if not values:
+        return {}
+    if facet == "category":
+        stmt = sa.select(Category.slug, Category.name).where(Category.slug.in_(values))
+        return dict(db.session.execute(stmt).all())
+    if facet == "manufacturer":
+        stmt = sa.select(Manufacturer.slug, Manufacturer.name).where(Manufacturer.slug.in_(values))
+        return dict(db.session.execute(stmt).all())
+    fixed = _FIXED_LABELS.get(facet, {})
+    return {v: fixed.get(v, v) for v in values}
+
+
+def _facet_columns(facet: str, filters: dict[str, list[str]]):
     if facet == "category":
         return Category.slug, Category.name, (Category, Product.category_id == Category.id)
     if facet == "manufacturer":
         return Manufacturer.slug, Manufacturer.name, None
     if facet == "technology":
         return Product.technology, Product.technology, None
-    if facet == "approval":
-        join: tuple[type, sa.ColumnElement[bool]] = (
-            Approval,
-            sa.and_(Approval.product_id == Product.id, Approval.status != "rejected"),
+    if facet in ("approval", "evidence"):
+        column = Approval.authority if facet == "approval" else Approval.status
+        on = sa.and_(_current_approval(), _linked(facet, filters, skip=facet))
+        join: tuple[type, sa.ColumnElement[bool]] = (Approval, on)
+        return column, column, join
+    if facet == "reporter":
+        on = sa.and_(
+            PerformanceResult.product_id == Product.id, PerformanceResult.status != "rejected"
         )
-        return Approval.authority, Approval.authority, join
+        join = (PerformanceResult, on)
+        return PerformanceResult.reported_by, PerformanceResult.reported_by, join
     if facet == "specimen":
         join = (ProductSpecimen, ProductSpecimen.product_id == Product.id)
         return ProductSpecimen.specimen_type, ProductSpecimen.specimen_type, join
@@ -177,9 +320,7 @@ def _facet_columns(facet: str):
 
 
 def _facet_label(facet: str, value: str, label: str) -> str:
-    if facet == "approval":
-        return AUTHORITY_SHORT.get(value, value)
-    return label
+    return _FIXED_LABELS.get(facet, {}).get(value, label)
 
 
 def get_published_product(slug: str) -> Product | None:
@@ -269,25 +410,18 @@ def products_for_comparison(raw: str) -> list[Product]:
     return [found[s] for s in slugs]
 
 
-def comparison_rows(products: list[Product]) -> list[tuple[str, list[str], bool]]:
-    """(label, one value per product, values differ) for the comparison table."""
+@dataclass
+class CompareRow:
+    label: str
+    # One value per product: text, or for kind "performance" / "approvals" a list of
+    # PerformanceResult / Approval rows that the template shows with their states.
+    values: list
+    differs: bool
+    kind: str = "text"
 
-    def performance(p: Product) -> str:
-        if not p.performance:
-            return ""
-        r = p.performance[0]
-        parts = []
-        if r.sensitivity is not None:
-            parts.append(f"{r.labels[0].split(' (')[0]} {_pct(r.sensitivity)}")
-        if r.specificity is not None:
-            parts.append(f"{r.labels[1].split(' (')[0]} {_pct(r.specificity)}")
-        return "; ".join(parts) + (f" ({r.study})" if parts else "")
 
-    def approvals(p: Product) -> str:
-        return ", ".join(
-            a.short_label + ("" if a.is_verified else " (claimed)") for a in p.public_approvals
-        )
-
+def comparison_rows(products: list[Product]) -> list[CompareRow]:
+    """The rows of the comparison table, each marking whether the products differ in it."""
     fields = [
         ("Manufacturer", lambda p: p.manufacturer.name),
         ("Category", lambda p: p.category.name),
@@ -296,8 +430,8 @@ def comparison_rows(products: list[Product]) -> list[tuple[str, list[str], bool]
         ("Specimen types", lambda p: ", ".join(p.specimen_types)),
         ("Limit of detection", lambda p: p.limit_of_detection or ""),
         ("Time to result", lambda p: p.time_to_result or ""),
-        ("Performance", performance),
-        ("Approvals", approvals),
+        ("Performance", lambda p: p.studies_by_trust),
+        ("Approvals", lambda p: p.public_approvals),
         ("Tests per kit", lambda p: _str(p.tests_per_kit)),
         ("Storage", lambda p: p.storage_temperature or ""),
         ("Shelf life", lambda p: f"{p.shelf_life_months} months" if p.shelf_life_months else ""),
@@ -306,15 +440,35 @@ def comparison_rows(products: list[Product]) -> list[tuple[str, list[str], bool]
         ("Lead time", lambda p: p.lead_time or ""),
         ("HS code", lambda p: p.hs_code or ""),
     ]
+    kinds = {"Performance": "performance", "Approvals": "approvals"}
     rows = []
     for label, get in fields:
+        kind = kinds.get(label, "text")
         values = [get(p) for p in products]
-        rows.append((label, values, len(set(values)) > 1))
+        keys = {_compare_key(kind, value) for value in values}
+        rows.append(CompareRow(label, values, len(keys) > 1, kind))
     return rows
 
 
-def _pct(value: float) -> str:
-    return f"{value:g} %"
+def _compare_key(kind: str, value) -> Hashable:
+    if kind == "performance":
+        return tuple(_study_key(r) for r in value)
+    if kind == "approvals":
+        return frozenset((a.short_label, a.state) for a in value)
+    return value
+
+
+def _study_key(r: PerformanceResult) -> tuple:
+    return (
+        r.measure,
+        r.sensitivity_qualifier,
+        r.sensitivity,
+        r.specificity_qualifier,
+        r.specificity,
+        r.sample_size,
+        r.reported_by,
+        r.state,
+    )
 
 
 def _str(value) -> str:
@@ -339,3 +493,14 @@ def get_public_document(document_id: int) -> Upload | None:
         )
     )
     return db.session.scalar(stmt)
+
+
+def company_uploads(maker: Manufacturer) -> list[Upload]:
+    """A manufacturer's own files (not its products'), for the portal and staff pages."""
+    return list(
+        db.session.scalars(
+            sa.select(Upload)
+            .where(Upload.manufacturer_id == maker.id, Upload.kind != "quotation")
+            .order_by(Upload.id)
+        )
+    )

@@ -29,6 +29,7 @@ def landing():
 @pagecache.cached_page()
 def product_list():
     filters = services.clean_filters(request.args)
+    minimums, errors = services.clean_minimums(request.args)
     q = request.args.get("q", "").strip()
     if len(q) > services.MAX_QUERY_LENGTH:
         abort(400, description="The search text is too long (at most 200 characters).")
@@ -37,20 +38,24 @@ def product_list():
         sort = "name"
     page = page_arg()
     pagination = services.search_products(
-        filters, q or None, sort, page, current_app.config["PRODUCTS_PER_PAGE"]
+        filters, q or None, sort, page, current_app.config["PRODUCTS_PER_PAGE"], minimums
     )
     if page > 1 and not pagination.items:
         abort(404, description="There is no such page of results.")
-    return render_template(
+    page_html = render_template(
         "supplies/product_list.html",
         pagination=pagination,
-        facets=services.facet_counts(filters, q or None),
+        facets=services.facet_counts(filters, q or None, minimums),
         facet_names=services.FACETS,
         filters=filters,
+        minimums=minimums,
+        minimum_errors=errors,
         q=q,
         sort=sort,
         sorts={key: label for key, (label, _order) in services.SORTS.items()},
     )
+    # A malformed minimum is left out and explained on the page itself.
+    return page_html, 400 if errors else 200
 
 
 @bp.get("/products/<slug>")

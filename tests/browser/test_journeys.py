@@ -60,18 +60,25 @@ def test_manufacturer_updates_a_fact_and_answers_with_a_quotation(new_page, live
 def test_staff_verify_a_claim_and_export_a_brochure(new_page, live_server):
     staff = new_page()
     sign_in(staff, live_server, live_server.staff_email)
-    staff.get_by_role("link", name="Approval claims").click()
+    staff.get_by_role("link", name="Facts to check").click()
+    staff.get_by_role("link", name="Stated in public sources").click()
     row = staff.locator("tr", has_text="Allplex 2019-nCoV Assay").filter(
         has_text="CE marking (IVD)"
     )
     row.get_by_role("link", name="CE marking (IVD)").click()
-    staff.get_by_role("button", name="Mark as verified").click()
+    staff.get_by_role("button", name="Verify with this evidence").click()  # no evidence yet
+    staff.get_by_text("Not verified: record the evidence of your check.").wait_for()
+    staff.get_by_label("Certificate or register number").fill("CE-2020-0001")
+    staff.get_by_label("Date checked").fill("2026-11-27")
+    staff.get_by_label("Note (shown to buyers)").fill("Checked against the declaration.")
+    staff.get_by_role("button", name="Verify with this evidence").click()
     staff.get_by_text("Verified: Allplex 2019-nCoV Assay").wait_for()
 
     staff.goto(f"{live_server.url}/supplies/products/allplex-2019-ncov-assay")
     approvals = staff.locator("section", has=staff.locator("#approvals")).inner_text()
     ce_row = staff.locator("tr", has_text="CE marking (IVD)").inner_text()
-    assert "✔ Verified" in ce_row and "Claimed" not in ce_row, approvals
+    assert "Verified by CAC staff" in ce_row and "Claimed" not in ce_row, approvals
+    assert "CE-2020-0001" in ce_row and "Checked against the declaration." in ce_row
 
     staff.goto(f"{live_server.url}/staff/exports/")
     staff.get_by_label("Category").select_option(label="RT-PCR reagents")

@@ -156,28 +156,81 @@ def test_article_form_rejects_bad_input_and_keeps_it(client, staff, make_article
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 1
 
 
+LINK_FORM = {
+    "kind": "city",
+    "name": "Test City",
+    "region": "Asia",
+    "url": "https://test.example.org/",
+    "source_url": "https://news.example.org/summit",
+    "source_name": "Example News",
+    "source_date": "2020-06-02",
+    "source_says": "Names Test City among the cities at the Mayoral Meeting.",
+}
+
+
 def test_staff_add_edit_and_remove_network_links(client, staff):
-    response = client.post(
-        "/staff/content/links/new",
-        data={
-            "kind": "city",
-            "name": "Test City",
-            "region": "Asia",
-            "url": "https://test.example.org/",
-        },
-    )
+    response = client.post("/staff/content/links/new", data=LINK_FORM)
     assert response.status_code == 302
     link = db.session.scalar(sa.select(NetworkLink))
-    assert "Test City" in client.get("/cities-network/").text
-    bad = client.post(
-        f"/staff/content/links/{link.id}",
-        data={"kind": "city", "name": "Test City", "region": "Asia", "url": "not a url"},
-    )
+    assert link.source_date == date(2020, 6, 2) and link.source_name == "Example News"
+    page = client.get("/cities-network/").text
+    assert "Test City" in page and 'href="https://news.example.org/summit"' in page
+    bad = client.post(f"/staff/content/links/{link.id}", data={**LINK_FORM, "url": "not a url"})
     assert bad.status_code == 400 and "not a url" in bad.text
     client.post(f"/staff/content/links/{link.id}/delete")
     assert db.session.scalar(sa.select(NetworkLink)) is None
     assert [r.field for r in _records("network_links")][0] == "created"
     assert _records("network_links", "deleted")
+
+
+@pytest.mark.parametrize(
+    "missing,message",
+    [
+        ("source_url", "Give the public source that connects it with CAC."),
+        ("source_says", "Say what the source says about it."),
+    ],
+)
+def test_a_network_link_without_its_source_is_refused(client, staff, missing, message):
+    response = client.post("/staff/content/links/new", data={**LINK_FORM, missing: ""})
+    assert response.status_code == 400 and message in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NetworkLink)) == 0
+
+
+def test_a_link_without_a_checked_address_is_kept_without_one(client, staff):
+    response = client.post("/staff/content/links/new", data={**LINK_FORM, "url": ""})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(NetworkLink)).url is None
+    assert "No official address recorded" in client.get("/cities-network/").text
+
+
+def test_staff_list_marks_links_without_a_source(client, staff, make_link):
+    make_link(name="Old City", source_url=None, source_says=None)
+    page = client.get("/staff/content/links/").text
+    assert "Old City" in page and "No source: not shown on the site" in page
+
+
+def test_a_stated_date_needs_its_source_and_shows_on_the_page(client, staff):
+    form = {
+        "section": "news",
+        "title": "Dated item",
+        "slug": "dated-item",
+        "category": "",
+        "body": "Text.",
+        "sources": "https://example.org/a (Example, 3 June 2020)",
+        "date_stated": "2020-06-03",
+        "save": "Save",
+    }
+    refused = client.post("/staff/content/articles/new", data=form)
+    assert refused.status_code == 400 and "Name the source that gives this date." in refused.text
+    saved = client.post(
+        "/staff/content/articles/new", data={**form, "date_source": "Example, 3 June 2020"}
+    )
+    assert saved.status_code == 302
+    article = db.session.scalar(sa.select(Article))
+    client.post(f"/staff/content/articles/{article.id}/publish")
+    page = client.get("/news/dated-item").text
+    assert '<time datetime="2020-06-03">3 June 2020</time>' in page
+    assert "(date from Example, 3 June 2020)" in page
 
 
 def test_views_chart_for_staff_is_svg(client, staff):

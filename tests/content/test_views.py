@@ -15,7 +15,7 @@ SECTION_PAGES = {
     "/mayors-note/": "Speed and transparency as the first principles",
     "/countermeasures/": "Drive-through screening stations",
     "/news/": "International video conference: CAC Global Summit",
-    "/cities-network/": "Tokyo",
+    "/cities-network/": "Jakarta",
     "/daily-updates/": "2020-06-30",
 }
 
@@ -85,7 +85,8 @@ def test_news_is_paginated_newest_first(seeded_client):
     assert len(titles_first) == 10 and titles_second
     assert not set(titles_first) & set(titles_second)
     assert titles_first[0] == "cac-global-summit-2020"
-    assert titles_second[-1] == "supplementary-budget-march-2020"
+    # Dated items newest first, then the undated one, however recent its public-from date.
+    assert titles_second[-2:] == ["supplementary-budget-march-2020", "cac-two-million-views"]
     assert 'rel="next"' in first
     assert seeded_client.get("/news/?page=50").status_code == 404
     assert seeded_client.get("/news/?page=abc").status_code == 400
@@ -108,23 +109,62 @@ def test_countermeasures_are_grouped_by_category(seeded_client):
     assert "Anonymous testing" not in screening
 
 
-def test_cities_network_lists_cities_and_organisations_safely(seeded_client):
+def test_cities_network_shows_each_entry_with_its_source_and_says_what_the_list_is(
+    seeded_client,
+):
     page = seeded_client.get("/cities-network/").text
-    rows = re.findall(r"<tr>\s*<th scope=\"row\">", page)
-    cities = db.session.scalar(
-        sa.select(sa.func.count()).select_from(NetworkLink).where(NetworkLink.kind == "city")
+    entries = page.split('<li class="network-entry">')[1:]
+    assert len(entries) == db.session.scalar(sa.select(sa.func.count()).select_from(NetworkLink))
+    for entry in entries:
+        assert "Source:" in entry and re.search(r'<a href="https?://[^"]+" rel="noopener', entry)
+    london = next(e for e in entries if ">London</h2>" in e)
+    assert 'href="https://www.london.gov.uk/"' in london
+    assert 'href="http://www.koreaherald.com/view.php?ud=20200602000912"' in london
+    assert "2 June 2020" in london and "Sadiq Khan" in london
+    maryland = next(e for e in entries if ">State of Maryland</h2>" in e)
+    assert "No official address recorded" in maryland and "maryland.gov" not in maryland
+    # What the list is, and why it is shorter than CAC's own.
+    assert "Global Summit 2020" in page and "74 cities and 12 international organisations" in page
+    assert "has not been found" in page
+    assert "14 entries: 12 cities, 1 state, 1 international organisation." in page
+    external = re.findall(
+        r'<a href="https?://[^"]+"[^>]*>', page.split('class="list-unstyled network-list"')[1]
     )
-    assert cities >= 74 and len(rows) >= 86
-    external = re.findall(r'<a href="https://[^"]+"[^>]*>', page.split("<tbody>")[1])
-    assert external and all('rel="noopener noreferrer"' in a for a in external)
+    assert external and all('rel="noopener noreferrer' in a for a in external)
+
+
+def test_cities_network_hides_links_without_a_source(client, make_link):
+    make_link(name="Sourced City")
+    make_link(name="Unsourced City", source_url=None, source_says=None)
+    page = client.get("/cities-network/").text
+    assert "Sourced City" in page and "Unsourced City" not in page
+    assert "1 entry: 1 city, 0 states, 0 international organisations." in page
 
 
 def test_cities_network_filters_by_kind_and_region(seeded_client):
     orgs = seeded_client.get("/cities-network/?kind=organisation").text
-    assert "World Health Organization" in orgs and "Tokyo" not in orgs
+    assert "WeGO" in orgs and ">Seoul</h2>" not in orgs
     europe = seeded_client.get("/cities-network/?kind=city&region=Europe").text
-    assert "Vienna" in europe and "Tokyo" not in europe and "World Health" not in europe
+    assert ">Budapest</h2>" in europe and ">Jakarta</h2>" not in europe and "WeGO" not in europe
+    assert "4 entries of 14 match the filter." in europe
     assert seeded_client.get("/cities-network/?region=Atlantis").status_code == 400
+    assert seeded_client.get("/cities-network/?kind=planet").status_code == 400
+
+
+def test_articles_show_a_date_only_where_a_source_gives_one(seeded_client):
+    note = seeded_client.get("/mayors-note/speed-and-transparency").text
+    assert "Undated" in note and "15 May 2020" not in note and "Published" not in note
+    views = seeded_client.get("/news/cac-two-million-views").text
+    date_line = views.split('class="small text-body-secondary article-date">')[1].split("</p>")[0]
+    assert date_line.strip().startswith("Undated")
+    assert 'Figures as of <time datetime="2020-05-05">5 May 2020</time>' in date_line
+    budget = seeded_client.get("/news/supplementary-budget-march-2020").text
+    assert '<time datetime="2020-03-19">19 March 2020</time>' in budget
+    assert "(date from Asia Business Daily, 19 March 2020)" in budget
+    listing = seeded_client.get("/mayors-note/").text
+    assert listing.count("Undated") == 3 and "15 May 2020" not in listing
+    news = seeded_client.get("/news/?page=2").text
+    assert "Undated" in news and "figures as of" in news
 
 
 def test_daily_updates_switches_region_and_filters_dates(seeded_client):

@@ -23,6 +23,14 @@ def _approvals(page: str) -> str:
     return page.split('id="approvals"')[1].split("</section>")[0]
 
 
+def _approval_row(page: str, label: str) -> str:
+    """The visible text of the approvals table row that names `label`."""
+    rows = [
+        re.sub(r"<[^>]+>", "", row.split("</tr>")[0]) for row in _approvals(page).split("<tr>")[1:]
+    ]
+    return next(row for row in rows if label in row)
+
+
 def _product_form(product, **changes):
     data = {
         "name": product.name,
@@ -109,15 +117,21 @@ def test_claim_verify_reject_cycle_shows_publicly(client, login, world):
     )
     assert response.status_code == 302
     page = _text(client.get(f"/supplies/products/{product.slug}"))
-    fda_row = _approvals(page).split("US FDA Emergency Use Authorization")[1].split("</tr>")[0]
-    assert "EUA201234" in fda_row and "Claimed — awaiting verification" in fda_row
+    fda_row = _approval_row(page, "US FDA Emergency Use Authorization")
+    assert "EUA201234" in fda_row and "Claimed by the manufacturer" in fda_row
     claim = db.session.scalar(sa.select(Approval).where(Approval.reference_number == "EUA201234"))
 
     login(world.staff)
-    assert client.post(f"/staff/claims/{claim.id}/verify").status_code == 302
+    evidence = {
+        "evidence_reference": "EUA201234",
+        "checked_on": "2026-11-27",
+        "evidence_note": "Listed in the FDA EUA list.",
+    }
+    assert client.post(f"/staff/claims/{claim.id}/verify").status_code == 400  # no evidence
+    assert client.post(f"/staff/claims/{claim.id}/verify", data=evidence).status_code == 302
     page = _text(client.get(f"/supplies/products/{product.slug}"))
-    fda_row = _approvals(page).split("US FDA Emergency Use Authorization")[1].split("</tr>")[0]
-    assert "✔ Verified" in fda_row
+    fda_row = _approval_row(page, "US FDA Emergency Use Authorization")
+    assert "Verified by CAC staff" in fda_row and "Listed in the FDA EUA list." in fda_row
     verified_mail = db.session.scalars(
         sa.select(OutboundEmail).where(OutboundEmail.kind == "approval_verified")
     ).all()
@@ -130,7 +144,11 @@ def test_claim_verify_reject_cycle_shows_publicly(client, login, world):
         data={"authority": "fda_eua", "reference_number": "EUA209999", "approved_on": "2020-05-21"},
     )
     db.session.expire_all()
-    assert db.session.get(Approval, claim.id).status == "claimed"
+    edited = db.session.get(Approval, claim.id)
+    assert edited.status == "claimed"
+    assert edited.evidence_reference is None and edited.checked_on is None
+    page = _text(client.get(f"/supplies/products/{product.slug}"))
+    assert "Listed in the FDA EUA list." not in page
 
     login(world.staff)
     refused = client.post(f"/staff/claims/{claim.id}/reject", data={"reason": ""})

@@ -32,7 +32,8 @@ def test_facet_checkbox_narrows_and_counts(seeded_client, seeded_index):
     text = seeded_client.get("/search?q=antigen&specimen=saliva").get_data(as_text=True)
     assert 'value="saliva" id="f-specimen-' in text
     assert "Specimen: saliva" in text  # the active filter can be removed
-    assert "Gmate COVID-19 Ag" in text
+    assert "Boditech Quick COVID-19 Ag" in text  # its row names saliva
+    assert "Gmate COVID-19 Ag" not in text  # its row names no specimen
 
 
 def test_pagination_and_a_page_past_the_end(seeded_client, seeded_index):

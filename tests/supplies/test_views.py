@@ -204,20 +204,26 @@ def test_unknown_facts_show_as_on_request(client, catalogue):
     assert logistics.count("on request") == 7  # MOQ, lead time, capacity, kit, storage, life, HS
 
 
+def _approval_row(html: str, label: str) -> str:
+    """The visible text of the approvals table row that names `label`."""
+    approvals = html.split('id="approvals"')[1].split("</section>")[0]
+    rows = [re.sub(r"<[^>]+>", "", row.split("</tr>")[0]) for row in approvals.split("<tr>")[1:]]
+    return next(row for row in rows if label in row)
+
+
 def test_verified_mark_only_for_verified_approvals(client, catalogue):
     html = _text(client.get("/supplies/products/alpha-pcr"))
-    approvals = html.split('id="approvals"')[1].split("</section>")[0]
-    fda_row = approvals.split("US FDA Emergency Use Authorization")[1].split("</tr>")[0]
-    ce_row = approvals.split("CE marking (IVD)")[1].split("</tr>")[0]
-    assert "Verified" in fda_row
-    assert "Claimed — awaiting verification" in ce_row and "Verified" not in ce_row
+    fda_row = _approval_row(html, "US FDA Emergency Use Authorization")
+    ce_row = _approval_row(html, "CE marking (IVD)")
+    assert "Verified by CAC staff" in fda_row
+    assert "Claimed by the manufacturer" in ce_row and "Verified" not in ce_row
 
 
 def test_rejected_approval_is_not_shown(client, catalogue):
     html = _text(client.get("/supplies/products/beta-ag"))
     approvals = html.split('id="approvals"')[1].split("</section>")[0]
     assert "US FDA" not in approvals
-    assert "No approvals recorded" in approvals
+    assert "No approvals of this product recorded" in approvals
 
 
 def test_performance_figures_with_their_source(client, catalogue):
@@ -321,7 +327,7 @@ def test_product_counts_ignore_drafts(client, catalogue):
     db.session.commit()
     html = _text(client.get("/supplies/manufacturers/"))
     beta_row = html.split("Beta Dx Co., Ltd.")[1].split("</tr>")[0]
-    assert "<td>1</td>" in beta_row
+    assert '<td data-label="Products">1</td>' in beta_row
 
 
 def test_intervals_claim_no_confidence_level_the_source_does_not_state(seeded_client):

@@ -13,9 +13,11 @@ from catalogue.supplies import changes
 from catalogue.supplies.forms import (
     ApprovalClaimForm,
     DocumentForm,
+    PerformanceCommentForm,
     PerformanceForm,
     product_form,
 )
+from catalogue.supplies.models import AUTHORITIES
 from catalogue.supplies.uploads import store_document
 
 
@@ -26,7 +28,8 @@ def _edit_page(product, form, status=200, *, document_form=None, upload=None):
         "portal/product_edit.html",
         product=product,
         form=form,
-        performance_form=PerformanceForm(prefix="perf"),
+        performance_form=PerformanceForm(prefix="perf", formdata=None),
+        performance_lock=changes.performance_lock,
         document_form=document_form or DocumentForm(formdata=None),
         upload=upload,
     ), status
@@ -90,29 +93,90 @@ def product_status(product_id):
     return redirect(url_for("portal.product_edit", product_id=product.id))
 
 
+def _back_to_performance(product):
+    return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="performance"))
+
+
+def _refuse_if_locked(result) -> None:
+    """Independent evidence and figures the maker did not enter are not the maker's to change:
+    a direct POST is refused as the page would never offer it."""
+    reason = changes.performance_lock(result)
+    if reason:
+        abort(403, description=reason)
+
+
 @bp.post("/products/<int:product_id>/performance")
 def performance_add(product_id):
     product = services.own_product(current_user, product_id)
     form = PerformanceForm(prefix="perf")
     if not form.validate():
         flash("Performance figure not added: " + _first_error(form), "error")
-        return redirect(
-            url_for("portal.product_edit", product_id=product.id, _anchor="performance")
-        )
-    changes.add_performance(current_user, product, form.values())
+        return _back_to_performance(product)
+    try:
+        result = changes.add_performance(current_user, product, form.values())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"Performance figure not added: {error.message}", "error")
+        return _back_to_performance(product), 303
     db.session.commit()
-    flash("Performance figure added.", "success")
-    return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="performance"))
+    if result.maker_may_change:
+        flash("Performance figure added. Buyers see it as claimed by the manufacturer.", "success")
+    else:
+        flash(
+            f"Performance figure added. Reported by {result.reporter_label}, so it is locked: "
+            "you can comment on it, and CAC staff will check it against its source.",
+            "success",
+        )
+    return _back_to_performance(product)
+
+
+@bp.route("/products/<int:product_id>/performance/<int:result_id>", methods=["GET", "POST"])
+def performance_edit(product_id, result_id):
+    product = services.own_product(current_user, product_id)
+    result = services.own_performance(current_user, product, result_id)
+    _refuse_if_locked(result)
+    form = PerformanceForm(prefix="perf")
+    if form.validate_on_submit():
+        try:
+            count = changes.update_performance(current_user, product, result, form.values())
+        except ServiceError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            plural = "" if count == 1 else "s"
+            flash(f"Performance figure saved ({count} change{plural}).", "success")
+            return _back_to_performance(product)
+    elif not form.is_submitted():
+        form.fill_from(result)
+    return render_template(
+        "portal/performance_edit.html", product=product, result=result, form=form
+    ), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/products/<int:product_id>/performance/<int:result_id>/comment")
+def performance_comment(product_id, result_id):
+    product = services.own_product(current_user, product_id)
+    result = services.own_performance(current_user, product, result_id)
+    form = PerformanceCommentForm()
+    if not form.validate():
+        flash("Comment not saved: " + _first_error(form), "error")
+        return _back_to_performance(product), 303
+    changed = changes.comment_on_performance(current_user, product, result, form.comment.data)
+    db.session.commit()
+    flash("Comment saved." if changed else "The comment is unchanged.", "success")
+    return _back_to_performance(product)
 
 
 @bp.post("/products/<int:product_id>/performance/<int:result_id>/delete")
 def performance_delete(product_id, result_id):
     product = services.own_product(current_user, product_id)
     result = services.own_performance(current_user, product, result_id)
+    _refuse_if_locked(result)
     changes.remove_performance(current_user, product, result)
     db.session.commit()
     flash("Performance figure removed.", "success")
-    return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="performance"))
+    return _back_to_performance(product)
 
 
 def _save_claim(product, approval, form):
@@ -123,7 +187,8 @@ def _save_claim(product, approval, form):
             document = store_document(
                 form.certificate.data,
                 kind="certificate",
-                title=f"Certificate: {form.authority.data}",
+                # Not called a certificate: staff have not checked it yet.
+                title=f"Approval document: {AUTHORITIES.get(form.authority.data, '')}",
                 uploader=current_user,
                 owner=product,
             )

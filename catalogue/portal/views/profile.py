@@ -6,6 +6,7 @@ from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
 from catalogue.supplies import changes
+from catalogue.supplies import services as supplies_services
 from catalogue.supplies.forms import DocumentForm, ManufacturerForm
 
 
@@ -24,7 +25,7 @@ def profile_edit():
         "portal/profile_edit.html",
         form=form,
         maker=maker,
-        documents=services.company_uploads(maker),
+        documents=supplies_services.company_uploads(maker),
         document_form=DocumentForm(),
     ), (400 if form.errors else 200)
 

@@ -38,14 +38,18 @@ def upload_document(owner, target: str):
     """Store the posted file (see store_posted_document), flash the outcome, go back to target."""
     form = DocumentForm()
     if store_posted_document(owner, form):
-        flash("Upload uploaded.", "success")
+        flash(
+            "Document uploaded. Buyers see it as “Uploaded by the manufacturer — not checked by "
+            "CAC” until CAC staff have checked it.",
+            "success",
+        )
     else:
         problems = [
             field.errors[0] if field is form.file else f"{field.label.text}: {field.errors[0]}"
             for field in form
             if field.errors
         ]
-        flash(f"Upload not uploaded: {problems[0] if problems else 'check the form.'}", "error")
+        flash(f"Document not uploaded: {problems[0] if problems else 'check the form.'}", "error")
     return redirect(target)
 
 

@@ -18,6 +18,7 @@ from catalogue.staff.views import (  # noqa: E402, F401
     claims,
     content,
     dashboard,
+    expiry,
     exports,
     inquiries,
     people,

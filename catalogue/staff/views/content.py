@@ -129,7 +129,9 @@ def content_article_unpublish(article_id: int):
 @bp.get("/content/links/")
 def content_link_list():
     return render_template(
-        "staff/content_link_list.html", links=content.list_links(), confirm=ConfirmForm()
+        "staff/content_link_list.html",
+        links=content.list_links(unsourced=True),
+        confirm=ConfirmForm(),
     )
 
 

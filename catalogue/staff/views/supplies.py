@@ -9,13 +9,14 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.paging import page_arg
 from catalogue.staff import services
-from catalogue.staff.forms import InviteForm
+from catalogue.staff.forms import EvidenceForm, InviteForm
 from catalogue.staff.views import bp
 from catalogue.supplies import changes
+from catalogue.supplies import services as supplies_services
 from catalogue.supplies.forms import (
     DocumentForm,
     ManufacturerForm,
-    PerformanceForm,
+    StaffPerformanceForm,
     product_form,
 )
 from catalogue.supplies.models import Manufacturer, Product, Upload
@@ -55,25 +56,55 @@ def manufacturer_detail(manufacturer_id):
             return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
     if not form.is_submitted():
         form.fill_from(maker)
+    return _manufacturer_page(maker, form=form)
+
+
+def _manufacturer_page(maker: Manufacturer, form=None, evidence_form=None):
+    if form is None:
+        form = ManufacturerForm(formdata=None)
+        form.fill_from(maker)
+    evidence_form = evidence_form or EvidenceForm(formdata=None)
     return render_template(
         "staff/manufacturer_detail.html",
         maker=maker,
         form=form,
+        evidence_form=evidence_form,
         # ?email= pre-fills the invitation (the "Invite a maker user" link of an inquiry).
         invite_form=InviteForm(email=request.args.get("email", "").strip()[:254] or None),
         users=services.manufacturer_users(maker),
         products=services.manufacturer_products(maker),
+        documents=supplies_services.company_uploads(maker),
         records=history_of(maker),
-    ), (400 if form.errors else 200)
+    ), (400 if form.errors or evidence_form.errors else 200)
 
 
 @bp.post("/manufacturers/<int:manufacturer_id>/verification")
 def manufacturer_verify(manufacturer_id):
     maker = _manufacturer(manufacturer_id)
-    verified = request.form.get("verified") == "1"
-    changes.verify_manufacturer(current_user, maker, verified)
+    form = EvidenceForm()
+    if form.validate():
+        try:
+            changes.verify_manufacturer(current_user, maker, form.evidence())
+        except ServiceError as error:
+            db.session.rollback()
+            if error.field in form:
+                form[error.field].errors = [error.message]
+            else:
+                form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"{maker.name}: profile verified by CAC staff.", "success")
+            return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
+    flash("Not verified: record the evidence of your check.", "error")
+    return _manufacturer_page(maker, evidence_form=form)
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/verification/withdraw")
+def manufacturer_withdraw_verification(manufacturer_id):
+    maker = _manufacturer(manufacturer_id)
+    changes.withdraw_manufacturer_verification(current_user, maker)
     db.session.commit()
-    flash(f"{maker.name} is {'verified' if verified else 'no longer verified'}.", "success")
+    flash(f"{maker.name}: profile no longer verified.", "success")
     return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
 
 
@@ -120,7 +151,7 @@ def product_edit(product_id):
         "staff/product_edit.html",
         product=product,
         form=form,
-        performance_form=PerformanceForm(prefix="perf"),
+        performance_form=StaffPerformanceForm(prefix="perf", formdata=None),
         document_form=DocumentForm(),
         records=history_of(product),
     ), (400 if form.errors else 200)
@@ -142,18 +173,19 @@ def product_status(product_id):
 @bp.post("/products/<int:product_id>/performance")
 def performance_add(product_id):
     product = _product(product_id)
-    form = PerformanceForm(prefix="perf")
-    if form.validate():
-        values = form.values() | {
-            "reported_by": request.form.get("perf-reported_by", "manufacturer")
-        }
-        if values["reported_by"] not in ("manufacturer", "regulator", "independent", "field"):
-            values["reported_by"] = "manufacturer"
-        changes.add_performance(current_user, product, values)
-        db.session.commit()
-        flash("Performance figure added.", "success")
+    form = StaffPerformanceForm(prefix="perf")
+    if not form.validate():
+        problem = next(iter(form.errors.values()))[0]
+        flash(f"Performance figure not added: {problem}", "error")
     else:
-        flash("Performance figure not added: check the figures.", "error")
+        try:
+            changes.add_performance(current_user, product, form.values())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(f"Performance figure not added: {error.message}", "error")
+        else:
+            db.session.commit()
+            flash("Performance figure added, stated in its public source.", "success")
     return redirect(url_for("staff.product_edit", product_id=product.id, _anchor="performance"))
 
 
@@ -178,3 +210,22 @@ def document_download(document_id):
         as_attachment=True,
         download_name=document.filename,
     )
+
+
+@bp.post("/documents/<int:document_id>/check")
+def document_check(document_id):
+    """Mark an uploaded file as checked by CAC staff, or undo it (checked=0)."""
+    document = db.get_or_404(Upload, document_id)
+    checked = request.form.get("checked")
+    if checked not in ("0", "1"):
+        abort(400, description="Say whether the document is checked (1) or not (0).")
+    changes.set_upload_checked(current_user, document, checked == "1")
+    db.session.commit()
+    name = document.title or document.filename
+    state = "checked by CAC" if checked == "1" else "no longer marked as checked"
+    flash(f"{name}: {state}.", "success")
+    if document.product_id:
+        target = url_for("staff.product_edit", product_id=document.product_id)
+    else:
+        target = url_for("staff.manufacturer_detail", manufacturer_id=document.manufacturer_id)
+    return redirect(target + "#documents")
