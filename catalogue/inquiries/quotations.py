@@ -30,6 +30,7 @@ from catalogue.inquiries.models import (
 )
 from catalogue.lib.dates import utcnow
 from catalogue.lib.money import is_currency, quantize
+from catalogue.lib.spreadsheet import csv_safe
 
 MAX_PRICE = Decimal(10) ** 9
 MAX_RATE = Decimal(10) ** 10  # the column holds 18 digits, 8 of them decimals
@@ -410,11 +411,6 @@ def comparison_csv(comparison: Comparison) -> str:
             ]
         )
     return out.getvalue()
-
-
-def csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; neutralise them."""
-    return "'" + value if value and value[0] in "=+-@" else value
 
 
 PDF_COLUMNS = 7  # columns that fit across a landscape A4 page

@@ -15,6 +15,7 @@ from catalogue.inquiries import services as inquiries
 from catalogue.inquiries.models import STATE_LABELS, Inquiry
 from catalogue.lib.dates import aware
 from catalogue.lib.paging import page_arg
+from catalogue.lib.spreadsheet import csv_safe
 from catalogue.staff import services
 from catalogue.staff.views import bp
 
@@ -183,18 +184,13 @@ def inquiry_csv():
             delta = aware(i.first_response_at) - aware(i.created_at)
             hours = round(delta.total_seconds() / 3600, 1)
         writer.writerow(
-            [i.reference, i.created_at.isoformat(), _csv_safe(i.manufacturer.name),
-             _csv_safe(i.organisation), i.country, i.status, i.status_label, i.route,
+            [i.reference, i.created_at.isoformat(), csv_safe(i.manufacturer.name),
+             csv_safe(i.organisation), i.country, i.status, i.status_label, i.route,
              i.first_response_at.isoformat() if i.first_response_at else "",
-             "" if hours is None else hours, i.closed_reason or ""]
+             "" if hours is None else hours, csv_safe(i.closed_reason or "")]
         )  # fmt: skip
     return Response(
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=inquiries.csv"},
     )
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; neutralise them."""
-    return "'" + value if value and value[0] in "=+-@" else value
