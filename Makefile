@@ -49,13 +49,20 @@ instance/secret_key:
 	$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
 	chmod 600 $@
 
+# `make run` serves the production configuration. Every absolute link (e-mails, PDFs) is built
+# from SITE_URL, and only requests naming its host are answered: set SITE_URL=https://... behind
+# a TLS proxy (cookies are then Secure), or when HOST is 0.0.0.0. gunicorn.conf.py holds the
+# server settings (2 threaded workers that gather slow clients' requests, timeouts, limits).
+SITE_URL ?= http://$(HOST):$(PORT)
+RUN_ENV = FLASK_CONFIG=production SITE_URL="$(SITE_URL)" SECRET_KEY="$$(cat instance/secret_key)"
+
 run: install instance/secret_key
-	$(BIN)/flask db upgrade
-	$(BIN)/flask seed
-	$(BIN)/flask search reindex
-	$(BIN)/flask users ensure-staff $(STAFF_EMAIL)
-	@echo "Serving on http://$(HOST):$(PORT)"
-	SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(RUN_ENV) $(BIN)/flask db upgrade
+	$(RUN_ENV) $(BIN)/flask seed
+	$(RUN_ENV) $(BIN)/flask search reindex
+	$(RUN_ENV) $(BIN)/flask users ensure-staff $(STAFF_EMAIL)
+	@echo "Serving on $(SITE_URL)"
+	$(RUN_ENV) $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: install-test
 	$(BIN)/ruff check .

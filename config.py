@@ -1,6 +1,7 @@
 """Configuration classes, read from the environment with safe development defaults."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -34,16 +35,27 @@ class Config:
         "MAIL_DEFAULT_SENDER", "CAC Medical Supplies <noreply@cac-supplies.invalid>"
     )
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # Without MAIL_SERVER, mail is written to MAIL_OUTBOX_DIR as .eml files (readable by the app's
+    # user only), deleted after this many days.
+    MAIL_OUTBOX_RETENTION_DAYS = int(os.environ.get("MAIL_OUTBOX_RETENTION_DAYS", "7"))
     # Each app process delivers the outbox in a background thread unless this is "0"
     # (then run `flask mail deliver` as its own process).
     MAIL_DELIVERY_THREAD = os.environ.get("MAIL_DELIVERY_THREAD", "1") == "1"
-    # In-memory limits are per process; set redis://... to share them between workers and machines.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Limits hold across workers and restarts: in Redis when REDIS_URL is set (shared by every
+    # machine), otherwise in a SQLite file that the workers of this machine share
+    # (catalogue/lib/ratelimits.py). RATELIMIT_KEY_PREFIX separates sites sharing one Redis.
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL")
+        or f"sqlite://{INSTANCE_DIR.resolve() / 'ratelimits.sqlite3'}"
+    )
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     RATELIMIT_HEADERS_ENABLED = True
     # Only the load test (bench/load.py) switches the limits off, to submit many inquiries.
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     REGISTER_RATE_LIMIT = "5 per minute;20 per hour"
+    # Counted in inquiries: a form counts once per manufacturer it goes to (at most 10).
     INQUIRY_RATE_LIMIT = "10 per hour;30 per day"
     PASSWORD_RESET_HOURS = 2
     EMAIL_CONFIRMATION_DAYS = 7
@@ -62,6 +74,9 @@ class Config:
     # `flask supplies remind-expiry` daily from cron).
     APPROVAL_REMINDERS_THREAD = os.environ.get("APPROVAL_REMINDERS_THREAD", "1") == "1"
     APPROVAL_REMINDERS_INTERVAL = int(os.environ.get("APPROVAL_REMINDERS_INTERVAL", "3600"))
+    # Page views are counted in memory and written by a background thread every this many
+    # seconds (and at exit), so a busy database never delays a page; 0: only flush_views().
+    VIEW_COUNTS_FLUSH_SECONDS = float(os.environ.get("VIEW_COUNTS_FLUSH_SECONDS", "30"))
     # Where the staff desk's mail goes (inquiries without a route, the digest); by default to
     # every active staff account.
     STAFF_DESK_EMAIL = os.environ.get("STAFF_DESK_EMAIL")
@@ -73,19 +88,32 @@ class Config:
     EXPORT_RETENTION_DAYS = int(os.environ.get("EXPORT_RETENTION_DAYS", "7"))
     REDIS_URL = os.environ.get("REDIS_URL")
     EXPORT_JOBS_SYNC = False
+    # Spec sheets and profiles render in this many background processes per app process, each
+    # render killed after PDF_RENDER_TIMEOUT seconds; a request waits at most PDF_RENDER_WAIT
+    # seconds for one, then gets a 503 with Retry-After while it goes on (exports/pdfcache.py).
+    PDF_RENDER_PROCESSES = int(os.environ.get("PDF_RENDER_PROCESSES", "1"))
+    PDF_RENDER_WAIT = float(os.environ.get("PDF_RENDER_WAIT", "5"))
+    PDF_RENDER_TIMEOUT = float(os.environ.get("PDF_RENDER_TIMEOUT", "30"))
 
     SITE_NAME = "CAC Medical Supplies Export Portal"
-    # The public address of the site, for links in e-mails and PDFs (e.g. https://supplies.example).
+    # The public address of the site (e.g. https://supplies.example): every absolute link (e-mails,
+    # PDFs, QR codes, API, data packages) is built from it, never from a request's Host; requests
+    # naming another host get a 400; cookies are Secure when it is https. Production refuses to
+    # start without it. EXTRA_TRUSTED_HOSTS: other host names to answer to (comma-separated).
     SITE_URL = os.environ.get("SITE_URL")
+    EXTRA_TRUSTED_HOSTS = os.environ.get("EXTRA_TRUSTED_HOSTS", "").replace(",", " ").split()
     PRODUCTS_PER_PAGE = 20
     # Public catalogue pages kept per process for anonymous visitors (0 switches the cache off).
     PAGE_CACHE_SIZE = int(os.environ.get("PAGE_CACHE_SIZE", "500"))
     PAGE_CACHE_SECONDS = 300
     BOOTSTRAP_SERVE_LOCAL = True
-    WTF_CSRF_TIME_LIMIT = None
+    # A form's CSRF token works for a working day (and is new at every sign-in and sign-out).
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # "Keep me signed in" lasts this long; no sign-in, remembered or not, is accepted for longer.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     COMPRESS_MIMETYPES = [
@@ -97,6 +125,8 @@ class Config:
 class DevelopmentConfig(Config):
     # A fixed key only for local development; production refuses to start without its own.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # `flask run`'s address; links never take their host from the request, even here.
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
 
 
 class TestingConfig(Config):
@@ -107,18 +137,21 @@ class TestingConfig(Config):
     MAIL_DELIVERY_THREAD = False
     INQUIRY_JOBS_THREAD = False
     APPROVAL_REMINDERS_THREAD = False
+    VIEW_COUNTS_FLUSH_SECONDS = 0  # tests call flush_views() themselves
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
+    RATELIMIT_STORAGE_URI = "memory://"  # never the instance folder's file
     SITE_URL = "http://localhost"
     # Export jobs run inside the request, so nothing is left running when a test ends.
     EXPORT_JOBS_SYNC = True
+    PDF_RENDER_PROCESSES = 0  # PDFs render in the request's thread (unless a test says so)
     # Cheap hashing for tests; the other configs use scrypt at its default cost.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 (a method name, not a password)
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
-    PREFERRED_URL_SCHEME = "https"
+    # SITE_URL is required; Secure cookies follow its scheme (catalogue/lib/urls.py), so the
+    # production configuration also serves a plain http://127.0.0.1 address (`make run`).
+    pass
 
 
 CONFIGS = {

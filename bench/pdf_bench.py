@@ -35,7 +35,7 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def _app(database: Path, workdir: Path):
+def _app(database: Path, workdir: Path, render_processes: int = 0):
     from catalogue import create_app
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -44,6 +44,9 @@ def _app(database: Path, workdir: Path):
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "EXPORT_DIR": str(workdir / "exports"),
+            # Spec sheets as a server renders them: in a render process (exports/renderer.py).
+            "PDF_RENDER_PROCESSES": render_processes,
+            "PDF_RENDER_WAIT": 60,
         },
     )
 
@@ -152,7 +155,10 @@ def _overhead(sheets: list[dict]) -> str:
 def brochure_child() -> None:
     """Runs in a fresh process so that its peak memory is the brochure's own."""
     database, workdir = Path(sys.argv[2]), Path(sys.argv[3])
-    app = _app(database, workdir)  # the catalogue seeded by the parent process
+    # The catalogue seeded by the parent process. The brochure is laid out in this process
+    # (render_processes=0), so that its peak memory is measured here; a server lays it out in
+    # a render process of its own.
+    app = _app(database, workdir)
 
     from catalogue.exports import brochures, jobs
     from catalogue.exports.models import ExportJob
@@ -206,7 +212,12 @@ def main() -> int:
         # small: Linux children inherit the parent's peak RSS figure, which would hide theirs.
         _child("--seed-child", workdir / "sheets")
         book = brochure(database, workdir / "brochure")
-        sheets = spec_sheets(_app(database, workdir / "sheets"), workdir / "sheets")
+        try:
+            sheets = spec_sheets(_app(database, workdir / "sheets", 1), workdir / "sheets")
+        finally:
+            from catalogue.exports.pdfcache import shutdown_renders
+
+            shutdown_renders()
 
     print(f"Spec sheets: median of {COLD_RUNS} cold runs, {CACHED_RUNS} cached runs")
     header = f"{'product':44} {'pages':>5} {'cold ms':>8} {'floor ms':>8} {'ratio':>6}"

@@ -1,5 +1,6 @@
 """The CAC Medical Supplies Export Portal application factory."""
 
+import re
 import threading
 from pathlib import Path
 
@@ -7,13 +8,17 @@ import sqlalchemy as sa
 from flask import Flask, abort, request
 
 from catalogue.extensions import bootstrap, compress, csrf, db, limiter, login_manager, migrate
+from catalogue.lib.urls import SiteFlask, configure_site
 
 ROOT = Path(__file__).resolve().parent.parent
+# C0 controls and DEL: no slug or token has one, and PostgreSQL refuses NUL in text.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def create_app(config=None, overrides: dict | None = None) -> Flask:
     """Build the app from a config name ("development", "testing", "production"), class or None."""
-    app = Flask(
+    # SiteFlask: every absolute URL comes from SITE_URL, never from the request (lib/urls.py).
+    app = SiteFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -54,6 +59,8 @@ def _config_class(config):
 def _check_config(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (export SECRET_KEY=...) in production.")
+    # SITE_URL likewise; it also decides Secure cookies and the hosts a request may name.
+    configure_site(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -72,13 +79,12 @@ def register_extensions(app: Flask) -> None:
             sa.event.listen(db.engine, "connect", _tune_sqlite)
 
     import catalogue.models  # noqa: F401  (every feature's tables, for relationships by name)
-    from catalogue.accounts.models import User
+    from catalogue.accounts.services import user_for_session
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        # A deactivated account loses its open sessions at once, not at their expiry.
-        return user if user is not None and user.active else None
+    # Sessions and remember-me cookies carry an id per sign-in (User.get_session_id), which
+    # sign-out, a password reset or deactivation make void on every device.
+    login_manager.id_attribute = "get_session_id"
+    login_manager.user_loader(user_for_session)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -150,6 +156,10 @@ def register_security_headers(app: Flask) -> None:
             for key, value in values.items(multi=True):
                 if "\x00" in key or "\x00" in value:
                     abort(400, description="The request contains a NUL character.")
+        # Nor does any path parameter (a slug, a token): such an address names nothing.
+        for value in (request.view_args or {}).values():
+            if isinstance(value, str) and _CONTROL_CHARACTER.search(value):
+                abort(404)
 
     @app.after_request
     def set_headers(response):
@@ -162,7 +172,25 @@ def register_security_headers(app: Flask) -> None:
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                 "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
             )
+        if _is_private():
+            # One person's page: no browser or proxy keeps a copy (a shared computer's back
+            # button, a proxy's cache). Public pages keep their own caching headers.
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# Pages of one person even without signing in: tracking and reply links, the filing receipt.
+_PRIVATE_PATHS = (
+    "/account/", "/portal/", "/staff/", "/inquiry/track/", "/inquiry/respond/", "/inquiry/sent",
+)  # fmt: skip
+
+
+def _is_private() -> bool:
+    from flask_login import current_user
+
+    if (request.endpoint or "").rsplit(".", 1)[-1] == "static":
+        return False  # the same files for everyone
+    return request.path.startswith(_PRIVATE_PATHS) or current_user.is_authenticated
 
 
 def register_background_work(app: Flask) -> None:

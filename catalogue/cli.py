@@ -95,10 +95,10 @@ def deliver(once: bool) -> None:
     """Deliver the outbox (a separate process; the app also delivers in a background thread)."""
     import time
 
-    from catalogue.mail.delivery import POLL_SECONDS, deliver_pending
+    from catalogue.mail.delivery import POLL_SECONDS, deliver_and_prune
 
     while True:
-        counts = deliver_pending()
+        counts = deliver_and_prune()
         if any(counts.values()):
             click.echo(
                 f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}"
@@ -106,6 +106,15 @@ def deliver(once: bool) -> None:
         if once:
             return
         time.sleep(POLL_SECONDS)
+
+
+@mail.command("prune")
+def mail_prune() -> None:
+    """Delete outbox .eml files older than MAIL_OUTBOX_RETENTION_DAYS (for cron; the delivery
+    thread and `flask mail deliver` also do it hourly)."""
+    from catalogue.mail.delivery import prune_outbox
+
+    click.echo(f"deleted {prune_outbox()} outbox files")
 
 
 @click.group()

@@ -4,7 +4,10 @@ import logging
 from typing import NamedTuple
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
+
+from catalogue.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +28,11 @@ ERROR_PAGES = {
         "We could not find that page. It may have moved, or the address may be mistyped.",
     ),
     405: ErrorPage("Method not allowed", "This page cannot be used that way.", False),
+    409: ErrorPage(
+        "Changed meanwhile",
+        "This entry was changed by someone else meanwhile, so your change was not saved. Go "
+        "back, reload the page and make your change again.",
+    ),
     413: ErrorPage("File too large", "The file you sent is larger than we accept."),
     429: ErrorPage(
         "Too many requests",
@@ -53,7 +61,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def _discard_failed_transaction() -> None:
+    """Roll back what the request left undone: after a failed flush the session refuses every
+    query (PendingRollbackError) until then, and the error page asks who is signed in."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone: the page must still render
+        logger.exception("Rollback before the error page failed")
+
+
 def handle_http_error(error: HTTPException):
+    _discard_failed_transaction()
     code = error.code or 500
     # What the error itself says besides its body (Allow on a 405, Retry-After, ...) stays.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
@@ -76,10 +94,19 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_unexpected_error(error: Exception):
+    _discard_failed_transaction()
     logger.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
 
 
+def handle_stale_entry(error: StaleDataError):
+    """A versioned entry (supplies/models.py) was saved by someone else between this request's
+    read and its write: the later write is refused, never applied over the other."""
+    logger.info("Refused a stale write on %s %s: %s", request.method, request.path, error)
+    return handle_http_error(Conflict(description=ERROR_PAGES[409].message))
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(StaleDataError, handle_stale_entry)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -13,6 +13,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
+import catalogue.lib.ratelimits  # noqa: F401  (the sqlite:// storage of the limits)
+
 # Stable constraint names so Alembic can alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -44,7 +46,8 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
-# In-memory by default (per process); RATELIMIT_STORAGE_URI=redis://... shares limits.
+# Counters in Redis or in a SQLite file shared by the machine's workers (RATELIMIT_STORAGE_URI
+# in config.py); importing the storage registers its sqlite:// scheme with `limits`.
 limiter = Limiter(get_remote_address)
 # Gzip/Brotli for pages, CSS, JS, JSON and SVG: officers are often on slow links.
 compress = Compress()

@@ -37,6 +37,7 @@ PG_SKIP_REASON = (
 )
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+SERVER_DIR = Path(__file__).resolve().parent / "server"
 
 
 def pytest_configure(config):
@@ -44,6 +45,7 @@ def pytest_configure(config):
         "markers", "postgresql: depends on database behaviour; runs on PostgreSQL too"
     )
     config.addinivalue_line("markers", "browser: drives Chromium against a live server")
+    config.addinivalue_line("markers", "server: starts gunicorn as `make run` does")
 
 
 def pytest_report_header(config):
@@ -56,6 +58,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if BROWSER_DIR in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
+        if SERVER_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.server)
 
 
 def pytest_generate_tests(metafunc):
@@ -217,6 +221,7 @@ def app(request, backend, tmp_path, shared_apps):
     saved = app.config.copy()
     app.config.update(_folders(tmp_path))
     pagecache.init_app(app)
+    app.extensions.pop("pending_views", None)  # page views counted in earlier tests
     # The limiter is one object for the whole process: an app_factory app may have switched it on.
     limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():

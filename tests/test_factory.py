@@ -21,8 +21,14 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_starts_with_secret_key_and_secure_cookies():
+    # Secure cookies follow an https SITE_URL (tests/test_production.py has the http case).
     app = create_app(
-        ProductionConfig, {"SECRET_KEY": "a-real-secret", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+        ProductionConfig,
+        {
+            "SECRET_KEY": "a-real-secret",
+            "SITE_URL": "https://supplies.example",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        },
     )
     assert not app.debug
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -68,3 +68,7 @@ class InvitationAcceptForm(NewPasswordForm):
     submit = SubmitField("Create my account")
     # Field order on the page: name first.
     field_order = ("name", "password", "confirm")
+
+
+class RegistrationConfirmForm(FlaskForm):
+    submit = SubmitField("Create my account")

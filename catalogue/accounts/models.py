@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -41,6 +42,9 @@ class User(UserMixin, TimestampMixin, Model):
     # Set when the owner opened the confirmation link: only then are earlier inquiries filed
     # with this address attached to the account.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Part of every session's and remember-me cookie's id: raising it at sign-out and at a
+    # password reset ends all of the user's sessions, on every device.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     manufacturer = relationship("Manufacturer", foreign_keys=[manufacturer_id])
 
@@ -48,14 +52,33 @@ class User(UserMixin, TimestampMixin, Model):
     def normalise_email(email: str) -> str:
         return email.strip().lower()
 
-    def set_password(self, password: str) -> None:
+    @staticmethod
+    def hash_password(password: str) -> str:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        return generate_password_hash(password, method=method)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = self.hash_password(password)
 
     def check_password(self, password: str) -> bool:
         if not self.password_hash:
             return False
         return check_password_hash(self.password_hash, password)
+
+    def get_session_id(self) -> str:
+        """A new id for one sign-in, which Flask-Login keeps in the signed session and remember-me
+        cookies: "<user id>:<session generation>:<signed in at, Unix seconds>:<random>". The
+        random part makes every sign-in's cookies its own; see `parse_session_id`."""
+        signed_in = int(utcnow().timestamp())
+        return f"{self.id}:{self.session_generation}:{signed_in}:{secrets.token_urlsafe(9)}"
+
+    @staticmethod
+    def parse_session_id(session_id: str) -> tuple[int, int, int] | None:
+        """(user id, session generation, signed in at) of a `get_session_id` value, or None."""
+        parts = session_id.split(":")
+        if len(parts) != 4 or not all(part.isdecimal() for part in parts[:3]):
+            return None
+        return int(parts[0]), int(parts[1]), int(parts[2])
 
     @property
     def is_active(self) -> bool:
@@ -69,11 +92,12 @@ class User(UserMixin, TimestampMixin, Model):
         return f"<User {self.id} {self.role}>"  # no address: reprs reach logs
 
 
-TOKEN_PURPOSES = ("password_reset", "invitation", "email_confirmation")
+TOKEN_PURPOSES = ("password_reset", "invitation", "email_confirmation", "registration")
 
 
 class AccountToken(Model):
-    """A single-use, expiring link token (password reset, manufacturer invitation).
+    """A single-use, expiring link token (password reset, manufacturer invitation, e-mail
+    confirmation, registration).
 
     Only the token's SHA-256 is stored: a leaked database does not leak working links.
     """
@@ -90,6 +114,8 @@ class AccountToken(Model):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # A registration's details (password as its hash) until its link creates the account.
+    payload: Mapped[dict | None] = mapped_column(sa.JSON)
 
     user = relationship("User", foreign_keys=[user_id])
     manufacturer = relationship("Manufacturer")

@@ -31,8 +31,10 @@ __all__ = [
     "accept_invitation",
     "authenticate",
     "check_password_policy",
+    "complete_registration",
     "confirm_email",
     "create_staff_user",
+    "end_sessions",
     "find_user_by_email",
     "invite_manufacturer_user",
     "register_officer",
@@ -42,6 +44,7 @@ __all__ = [
     "set_user_active",
     "staff_exists",
     "token_for",
+    "user_for_session",
 ]
 
 
@@ -88,6 +91,36 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+# --- Sessions ----------------------------------------------------------------------------------
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session or remember-me cookie signs in, while that sign-in lasts: the account is
+    active, nothing ended its sessions since (sign-out, password reset) and it is at most
+    REMEMBER_COOKIE_DURATION old. Ids of another form (a bare user id, as cookies carried before
+    sessions could be ended) sign in nobody."""
+    parsed = User.parse_session_id(session_id)
+    if parsed is None:
+        return None
+    user_id, generation, signed_in = parsed
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_generation != generation:
+        return None
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"]
+    if utcnow().timestamp() - signed_in > lifetime.total_seconds():
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the user, on every device, with their remember-me cookies."""
+    user.session_generation = user.session_generation + 1
+    logger.info("Sessions of user %s ended", user.id)
+
+
+# --- Accounts ----------------------------------------------------------------------------------
+
+
 def _new_user(email: str, password: str, role: str, **fields) -> User:
     address = _normalised_email(email)
     check_password_policy(password)
@@ -106,14 +139,80 @@ def create_staff_user(email: str, password: str) -> User:
     return user
 
 
-def register_officer(email: str, password: str, **fields) -> User:
-    """A procurement officer's self-registration; a link to confirm the address is e-mailed."""
-    allowed = {"name", "organisation", "job_title", "city", "country"}
-    user = _new_user(
-        email, password, "officer", **{k: v for k, v in fields.items() if k in allowed}
+REGISTRATION_FIELDS = ("name", "organisation", "job_title", "city", "country")
+
+
+def register_officer(email: str, password: str, **fields) -> str:
+    """A procurement officer's self-registration; returns the normalised address.
+
+    Nothing here tells the visitor whether the address has an account: a new address is e-mailed
+    a link that creates the account (so it exists only once the address is proven), an address in
+    use is e-mailed a notice for its owner. Both hash the password, so both take as long.
+    """
+    address = _normalised_email(email)
+    check_password_policy(password)
+    password_hash = User.hash_password(password)
+    existing = find_user_by_email(address)
+    if existing is not None:
+        queue_email(
+            existing.email,
+            "Someone tried to register with your address",
+            "registration_attempt",
+            user=existing,
+            sign_in_link=external_url("accounts.login"),
+            reset_link=external_url("accounts.password_reset_request"),
+        )
+        logger.info("Registration attempted with the address of user %s", existing.id)
+        return address
+    details = {key: fields.get(key) for key in REGISTRATION_FIELDS}
+    days = current_app.config["EMAIL_CONFIRMATION_DAYS"]
+    token = _issue_token(
+        "registration",
+        timedelta(days=days),
+        email=address,
+        payload={**details, "password_hash": password_hash},
     )
-    send_email_confirmation(user)
-    return user
+    queue_email(
+        address,
+        "Confirm your e-mail address to finish registering",
+        "registration_confirmation",
+        name=details["name"],
+        email=address,
+        link=external_url("accounts.register_confirm", token=token),
+        days=days,
+    )
+    return address
+
+
+def complete_registration(token: str) -> tuple[User, int]:
+    """Use a registration link: the officer's account is made with the confirmed address, and the
+    inquiries filed earlier with it join the account. Returns the user and how many joined."""
+    from catalogue.inquiries.buyer import attach_to_account
+
+    record = token_for("registration", token)
+    if record is None or record.email is None or not record.payload:
+        raise ServiceError(
+            None,
+            "This link is invalid, has expired or has been used already. Register again, or "
+            "sign in if your account is ready.",
+        )
+    if find_user_by_email(record.email) is not None:
+        raise ServiceError(None, "An account with this address exists already: please sign in.")
+    _use(record)
+    details, record.payload = record.payload, None  # the password hash stays only on the user
+    user = User(
+        email=record.email,
+        role="officer",
+        active=True,
+        password_hash=details["password_hash"],
+        email_confirmed_at=utcnow(),  # the link reached the address
+        **{key: details.get(key) for key in REGISTRATION_FIELDS},
+    )
+    db.session.add(user)
+    db.session.flush()
+    attached = attach_to_account(user)
+    logger.info("Officer %s registered; %d inquiries attached", user.id, attached)
+    return user, attached
 
 
 # --- Single-use link tokens ------------------------------------------------------------------
@@ -168,13 +267,15 @@ def request_password_reset(email: str) -> None:
         return
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     token = _issue_token("password_reset", timedelta(hours=hours), user_id=user.id)
+    link = external_url("accounts.password_reset", token=token)
     queue_email(
         user.email,
         "Reset your password",
         "password_reset",
         user=user,
-        link=external_url("accounts.password_reset", token=token),
+        link=link,
         hours=hours,
+        secrets=[link],
     )
 
 
@@ -184,8 +285,18 @@ def reset_password(token: str, password: str) -> User:
         raise ServiceError(None, "This reset link is invalid or has expired. Ask for a new one.")
     check_password_policy(password)
     _use(record)
-    record.user.set_password(password)
-    return record.user
+    user = record.user
+    user.set_password(password)
+    # The new password ends every session and every other reset link of the account.
+    end_sessions(user)
+    db.session.execute(
+        sa.delete(AccountToken).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == "password_reset",
+            AccountToken.used_at.is_(None),
+        )
+    )
+    return user
 
 
 # --- E-mail confirmation -----------------------------------------------------------------------
@@ -205,13 +316,15 @@ def send_email_confirmation(user: User) -> str:
     token = _issue_token(
         "email_confirmation", timedelta(days=days), user_id=user.id, email=user.email
     )
+    link = external_url("accounts.email_confirm", token=token)
     queue_email(
         user.email,
         "Confirm your e-mail address",
         "email_confirmation",
         user=user,
-        link=external_url("accounts.email_confirm", token=token),
+        link=link,
         days=days,
+        secrets=[link],
     )
     return token
 
@@ -253,13 +366,15 @@ def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
         manufacturer_id=manufacturer.id,
         created_by_id=actor.id,
     )
+    link = external_url("accounts.invitation_accept", token=token)
     queue_email(
         address,
         f"Your invitation to manage {manufacturer.name} on the CAC portal",
         "invitation",
         manufacturer=manufacturer,
-        link=external_url("accounts.invitation_accept", token=token),
+        link=link,
         days=days,
+        secrets=[link],
     )
     logger.info("User %s invited a user for %s", actor.id, manufacturer.slug)
     return token

@@ -8,19 +8,25 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError
 
 from catalogue.accounts import forms, services
-from catalogue.errors import ServiceError
+from catalogue.errors import ServiceError, handle_http_error
 from catalogue.extensions import db, limiter
 from catalogue.inquiries import buyer
 from catalogue.inquiries import pages as inquiry_pages
 from catalogue.inquiries.forms import DecisionForm, ReplyForm
+from catalogue.lib.countries import country_name
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -53,7 +59,60 @@ def home_for(user) -> str:
 
 def _form_page(template: str, form, **context):
     """Render a form page: 200 when fresh, 400 when it comes back with errors."""
+    csrf_errors = getattr(getattr(form, "csrf_token", None), "errors", None)
+    if csrf_errors:
+        form.form_errors.append(
+            "This form was open too long, or you signed in or out meanwhile, so it was not sent "
+            f"and nothing changed ({csrf_errors[0]}). Your entries are kept below: please check "
+            "them and send the form again."
+        )
     return render_template(template, form=form, **context), 400 if form.errors else 200
+
+
+# The views whose every change goes through form.validate_on_submit(), which checks the CSRF
+# token itself: when the token has expired they are run again, so that the form comes back with
+# the visitor's input and the reason instead of a bare error page.
+_FORM_VIEWS = {
+    "accounts.login",
+    "accounts.register",
+    "accounts.register_confirm",
+    "accounts.password_reset_request",
+    "accounts.password_reset",
+    "accounts.invitation_accept",
+}
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError):
+    if request.endpoint in _FORM_VIEWS and not _token_is_valid():
+        try:
+            return current_app.view_functions[request.endpoint](**(request.view_args or {}))
+        except HTTPException:  # the link of the page is no longer valid either
+            pass
+    return handle_http_error(error)
+
+
+def _token_is_valid() -> bool:
+    """Whether the form's own check of the token would pass (CSRFProtect also refuses a valid
+    token, e.g. for a missing Referer over HTTPS; the form would not catch that)."""
+    try:
+        validate_csrf(request.form.get(current_app.config["WTF_CSRF_FIELD_NAME"]))
+    except ValidationError:
+        return False
+    return True
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """Sign the user in with a new session id and a new CSRF token."""
+    _new_csrf_token()
+    login_user(user, remember=remember)
+
+
+def _new_csrf_token() -> None:
+    """A token read or planted before a sign-in or sign-out cannot act after it."""
+    name = current_app.config["WTF_CSRF_FIELD_NAME"]
+    session.pop(name, None)
+    g.pop(name, None)
 
 
 def _copy_error(form, error: ServiceError) -> None:
@@ -77,7 +136,7 @@ def login():
             # One message for a wrong e-mail and a wrong password: no account probing.
             form.form_errors.append("That e-mail and password do not match an active account.")
         else:
-            login_user(user, remember=form.remember.data)
+            _start_session(user, remember=bool(form.remember.data))
             db.session.commit()
             return redirect(_safe_next(home_for(user)))
     return _form_page("accounts/login.html", form)
@@ -85,7 +144,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # On every device: a copied session or remember-me cookie opens nothing afterwards.
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
+    _new_csrf_token()
     flash("You are signed out.", "success")
     return redirect(url_for("content.home"))
 
@@ -98,7 +162,7 @@ def register():
         assert form.email.data and form.password.data  # DataRequired
         assert form.name.data and form.organisation.data  # DataRequired
         try:
-            user = services.register_officer(
+            address = services.register_officer(
                 form.email.data,
                 form.password.data,
                 name=form.name.data.strip(),
@@ -111,14 +175,55 @@ def register():
             _copy_error(form, error)
         else:
             db.session.commit()
-            login_user(user)
-            flash(
-                f"Welcome. Your account is ready. We sent a link to {user.email}: open it to "
-                "confirm your address.",
-                "success",
-            )
-            return redirect(_safe_next(url_for("accounts.account_home")))
+            # The same answer whether or not the address has an account: its e-mail tells.
+            flash(f"We sent an e-mail to {address}.", "info")
+            return redirect(url_for("accounts.register_sent"))
     return _form_page("accounts/register.html", form)
+
+
+@bp.get("/register/sent")
+def register_sent():
+    return render_template(
+        "accounts/register_sent.html", days=current_app.config["EMAIL_CONFIRMATION_DAYS"]
+    )
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+def register_confirm(token):
+    """The link from the registration e-mail. Opening it shows what will be made; the account is
+    made by the button (a POST), so a mail scanner that opens links does not use it up."""
+    registration = services.token_for("registration", token)
+    if registration is None or not registration.payload:
+        abort(
+            404,
+            description="This link is invalid, has expired or has been used already. Register "
+            "again, or sign in if your account is ready.",
+        )
+    form = forms.RegistrationConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user, attached = services.complete_registration(token)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "info")
+            return redirect(url_for("accounts.login"))
+        db.session.commit()
+        _start_session(user)
+        if attached == 1:
+            news = " 1 earlier inquiry is now in your account."
+        elif attached:
+            news = f" {attached} earlier inquiries are now in your account."
+        else:
+            news = ""
+        flash(f"Welcome. Your account is ready and {user.email} is confirmed.{news}", "success")
+        return redirect(url_for("accounts.account_home"))
+    return _form_page(
+        "accounts/register_confirm.html",
+        form,
+        email=registration.email,
+        details=registration.payload,
+        country=country_name(registration.payload.get("country")),
+    )
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
@@ -172,7 +277,7 @@ def invitation_accept(token):
             _copy_error(form, error)
         else:
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             flash(f"Welcome. You now manage {invitation.manufacturer.name}.", "success")
             return redirect(home_for(user))
     return _form_page("accounts/invitation_accept.html", form, invitation=invitation)

@@ -9,7 +9,6 @@ row cites, so the portal claims no licence over them.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from catalogue.api.openapi import APPROVAL_STATE_NAMES, APPROVAL_STATUSES, PERFORMANCE_STATUSES
 from catalogue.api.serializers import approval_date, day, public_performance, timestamp
 from catalogue.extensions import db
-from catalogue.lib.spreadsheet import csv_safe
+from catalogue.lib import spreadsheet
 from catalogue.supplies.models import (
     AUTHORITIES,
     REPORTERS,
@@ -401,8 +400,6 @@ def _cell(value: Any) -> str | int | float:
         return "true" if value else "false"
     if isinstance(value, list):
         value = LIST_SEPARATOR.join(value)
-    if isinstance(value, str):
-        return csv_safe(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)  # 80, as the sources write it, not 80.0
     return value
@@ -411,7 +408,7 @@ def _cell(value: Any) -> str | int | float:
 def table_csv(table: str, rows: list[dict[str, Any]]) -> str:
     """One table as CSV: the header on the first line, text cells safe for spreadsheets."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in COLUMNS[table]])
     for row in rows:
         writer.writerow([_cell(row[c.name]) for c in COLUMNS[table]])

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from catalogue.api import serializers
 from catalogue.api.openapi import openapi_document
+from catalogue.lib.urls import site_link
 from catalogue.search import services as search
 from catalogue.search.registry import REGISTRY
 from catalogue.supplies import services as supplies
@@ -139,7 +140,7 @@ def _search_item(item: search.ResultItem) -> dict:
         "subtitle": item.hit.subtitle,
         "snippet": item.hit.snippet.striptags(),
         "url": url_for(endpoint, slug=item.hit.slug, _external=True) if endpoint else None,
-        "page_url": request.host_url.rstrip("/") + item.url,
+        "page_url": site_link(item.url),
     }
 
 

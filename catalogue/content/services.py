@@ -3,18 +3,22 @@ page-view counters and the link checker."""
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import logging
 import socket
+import threading
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,6 +38,8 @@ from catalogue.content.models import (
 )
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.lib import spreadsheet
+from catalogue.lib.periodic import start_periodic_thread
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +212,7 @@ def figures_csv(figures: Iterable[DailyFigure]) -> str:
     """The figures as plain CSV, the header on the first line: each row carries its source and
     the time of day it was taken; the licence goes in the response's Link header."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.writer(out, lineterminator="\n")  # the source is staff-entered text
     writer.writerow(CSV_COLUMNS)
     for f in figures:
         writer.writerow(
@@ -451,19 +457,77 @@ def _check_one(opener, link: NetworkLink, url: str, timeout: float) -> LinkCheck
 # --- Page views per section ---------------------------------------------------------------
 
 
+class _PendingViews:
+    """Views counted by this process and not yet written. A page only adds to memory, so a
+    database held by a long write never delays it; flush_views() writes the sums."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: Counter[tuple[str, date]] = Counter()
+
+
+_pending_setup = threading.Lock()
+
+
+def _pending_views() -> _PendingViews:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pending = app.extensions.get("pending_views")
+    if pending is None:
+        with _pending_setup:
+            pending = app.extensions.get("pending_views")
+            if pending is None:
+                pending = app.extensions["pending_views"] = _PendingViews()
+                seconds = app.config.get("VIEW_COUNTS_FLUSH_SECONDS", 0)
+                if seconds:  # started by the first view a process counts, so after a fork
+                    start_periodic_thread(app, "view-counts", flush_views, seconds)
+                    atexit.register(_flush_at_exit, app)
+    return pending
+
+
 def count_view(section: str, day: date | None = None) -> None:
-    """Add one view to the section's counter for the day: a single atomic upsert, so concurrent
-    requests never lose a count nor collide on the primary key (SQLite and PostgreSQL)."""
+    """Add one view to the section's counter for the day, in this process's memory."""
     if section not in VIEW_SECTIONS:
         raise ValueError(section)
-    day = day or date.today()
+    pending = _pending_views()
+    with pending.lock:
+        pending.counts[(section, day or date.today())] += 1
+
+
+def flush_views() -> int:
+    """Write the views this process counted since the last flush, and commit (a background
+    task, like mail delivery). One atomic upsert per section and day, so processes flushing at
+    once never lose a count nor collide on the primary key (SQLite and PostgreSQL); if the
+    database fails, the counts stay for the next flush. Returns the number of views written."""
+    pending = _pending_views()
+    with pending.lock:
+        counts, pending.counts = pending.counts, Counter()
+    if not counts:
+        return 0
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(SectionView).values(section=section, day=day, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["section", "day"], set_={"count": SectionView.count + 1}
-    )
-    db.session.execute(stmt)
+    try:
+        for (section, day), n in sorted(counts.items()):
+            stmt = insert(SectionView).values(section=section, day=day, count=n)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["section", "day"], set_={"count": SectionView.count + n}
+            )
+            db.session.execute(stmt)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        with pending.lock:
+            pending.counts.update(counts)
+        raise
+    return sum(counts.values())
+
+
+def _flush_at_exit(app) -> None:
+    try:
+        with app.app_context():
+            flush_views()
+            db.session.remove()
+    except Exception:
+        logger.exception("Could not write the last page-view counts")
 
 
 def views_last_days(days: int = 30, today: date | None = None) -> tuple[list[date], dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from flask import (
@@ -15,17 +14,13 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from catalogue.content import charts, opendata
 from catalogue.content import services as content
 from catalogue.content.models import LINK_KINDS, REGIONS, WORLD_REGIONS
-from catalogue.extensions import db
 from catalogue.lib.glossary import TERMS, link_terms
 from catalogue.lib.paging import page_arg
 from catalogue.supplies import services as supplies
-
-logger = logging.getLogger(__name__)
 
 bp = Blueprint("content", __name__)
 
@@ -57,14 +52,10 @@ GLOSSARY_LINKED_PAGES = {
 @bp.after_request
 def count_section_view(response: Response) -> Response:
     # Aggregated counts only: no cookie, no address, no user id is read or kept for this.
+    # Counted in memory and written in batches, so the database never delays a page.
     section = _SECTION_OF.get(request.endpoint or "")
     if section and request.method == "GET" and response.status_code == 200:
-        try:
-            content.count_view(section)
-            db.session.commit()
-        except SQLAlchemyError:
-            db.session.rollback()
-            logger.exception("Could not count a view of %s", section)
+        content.count_view(section)
     return response
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from catalogue.errors import ServiceError
 from catalogue.exports import pdf
 from catalogue.exports.models import ExportJob
+from catalogue.exports.renderer import RenderProcess, RenderTimeout
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.supplies import services as supplies
@@ -33,6 +34,10 @@ BROCHURE_DIR = "brochures"
 DEFAULT_BROCHURE_TITLE = "Korean COVID-19 diagnostics and specimen collection"
 # A running job that has not written progress for this long lost its worker (e.g. a restart).
 STALLED_AFTER = timedelta(minutes=15)
+# A brochure is bounded by its products (at most MAX_PRODUCTS a manufacturer, each printing a
+# bounded part of its rows); its layout runs in a render process killed after this many seconds.
+# The full seed catalogue takes about 10 s.
+RENDER_TIMEOUT = 20 * 60
 
 
 def brochure_choices() -> dict:
@@ -216,9 +221,27 @@ def build_brochure(job: ExportJob, report) -> pdf.Rendered:
         laid_out = max(laid_out, page)
         report(prepared + min(laid_out, estimate), f"Laying out pages (page {page})")
 
-    rendered = pdf.html_to_pdf(html, on_page=on_page)
+    rendered = _render(html, on_page)
     report(prepared + estimate, f"Writing the PDF ({rendered.page_count} pages)")
     return rendered
+
+
+def _render(html: str, on_page) -> pdf.Rendered:
+    """Lay the brochure out in a render process of its own, with a time limit (exports/renderer.py);
+    in this process when PDF_RENDER_PROCESSES is 0 (tests)."""
+    if not current_app.config["PDF_RENDER_PROCESSES"]:
+        return pdf.html_to_pdf(html, on_page=on_page)
+    process = RenderProcess(str(current_app.static_folder))
+    try:
+        return process.render(html, RENDER_TIMEOUT, on_page=on_page)
+    except RenderTimeout:
+        minutes = round(RENDER_TIMEOUT / 60)
+        raise RenderTimeout(
+            f"The brochure took longer than {minutes} minutes to lay out and was stopped; "
+            "choose fewer manufacturers or a category."
+        ) from None
+    finally:
+        process.close()
 
 
 def store_brochure(job: ExportJob, rendered: pdf.Rendered) -> None:

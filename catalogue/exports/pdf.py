@@ -66,12 +66,19 @@ class Rendered(NamedTuple):
 
 
 def html_to_pdf(html: str, on_page: Callable[[int], None] | None = None) -> Rendered:
-    """Render an HTML string (from a print template) to PDF bytes.
+    """Render an HTML string (from a print template) to PDF bytes, in this process.
 
     on_page, when given, is called with each page number as WeasyPrint lays the pages out.
     """
     static_folder = current_app.static_folder
     assert static_folder is not None  # create_app sets it
+    return render_html(html, static_folder, on_page)
+
+
+def render_html(
+    html: str, static_folder: str | Path, on_page: Callable[[int], None] | None = None
+) -> Rendered:
+    """html_to_pdf without an app: what a render process (exports/renderer.py) runs."""
     fetcher = StaticOnlyFetcher(static_folder)
     source = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
     handler = _PageProgress(on_page) if on_page else None

@@ -1,19 +1,34 @@
 """Stored PDFs: product spec sheets and company profiles, rendered once per content version.
 
 A spec sheet or profile is stored under EXPORT_DIR by the version of its content: a hash over every
-column of the rows it shows. Any edit to the product, its approvals, performance rows, specimens,
-documents, category or manufacturer gives a new version, so the next request renders afresh; until
-then the stored file is served as it is.
+column of the rows it shows and the site's address (SITE_URL, printed on it), never anything of
+the request. Any edit to the product, its approvals, performance rows, specimens, documents,
+category or manufacturer gives a new version, so the next request renders afresh; until then the
+stored file is served as it is.
+
+A render never holds a request past PDF_RENDER_WAIT seconds: it runs in a background thread that
+hands the HTML to a render process (exports/renderer.py), killed after PDF_RENDER_TIMEOUT. A
+request that is not answered in time gets NotReady (a 503 with Retry-After) while the render goes
+on, and the next request finds the stored file. Each document version is rendered once at a time:
+a second request in this process joins the first, and a file lock keeps other processes waiting
+for it rather than rendering it again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
 import logging
 import os
 import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +39,9 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from catalogue.exports import pdf
+from catalogue.exports.renderer import RenderProcess
 from catalogue.lib.dates import utcnow
+from catalogue.lib.urls import external_url
 from catalogue.supplies import services as supplies
 from catalogue.supplies.models import Manufacturer, Product
 from catalogue.supplies.version import catalogue_version
@@ -107,15 +124,172 @@ def _read_stored(kind: str, slug: str, version: str, download_name: str) -> Stor
     return StoredPdf(data, version, modified, download_name)
 
 
-def _cached(kind: str, slug: str, version: str, render, download_name: str) -> StoredPdf:
-    stored = _read_stored(kind, slug, version, download_name)
-    if stored is None:
-        data = render()
+class NotReady(Exception):
+    """The PDF is not there yet (or cannot be made now): answer 503 with Retry-After."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+PREPARING = "The PDF is being prepared. Please try again in a few seconds."
+BUSY = "Many PDFs are being prepared just now. Please try again in a minute."
+FAILED = "This PDF cannot be made just now. The problem is logged; please try again later."
+MAX_QUEUED = 16  # renders waiting or running in this process; more are refused (BUSY)
+FAILED_FOR = 600  # seconds a version whose render failed is not tried again
+
+
+class _Renders:
+    """The renders of this process: run by a few background threads (PDF_RENDER_PROCESSES),
+    each with a render process of its own; one render per document version at a time."""
+
+    FORGET_AFTER = 2000  # failed versions remembered; forgotten all at once beyond this
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.running: dict[tuple[str, str, str], Future] = {}
+        self.failed: dict[tuple[str, str, str], float] = {}
+        self.executor: ThreadPoolExecutor | None = None
+        self.processes: list[RenderProcess] = []
+        self.local = threading.local()
+        self.size, self.static_folder = 1, ""  # from the app's configuration (configure)
+
+    def start(self, key: tuple[str, str, str], job: Callable[[RenderProcess], StoredPdf]):
+        """The render of `key` under way (a second request joins the first), started if none."""
+        with self.lock:
+            future = self.running.get(key)
+            if future is not None:
+                return future
+            failed_at = self.failed.get(key)
+            if failed_at is not None and time.monotonic() - failed_at < FAILED_FOR:
+                raise NotReady(FAILED, FAILED_FOR)
+            if len(self.running) >= MAX_QUEUED:
+                raise NotReady(BUSY, 60)
+            future = self._executor().submit(self._run, key, job)
+            self.running[key] = future
+            return future
+
+    def _run(self, key, job) -> StoredPdf:
+        try:
+            return job(self._process())
+        except Exception:
+            logger.exception("Rendering %s failed", "/".join(key))
+            with self.lock:
+                if len(self.failed) >= self.FORGET_AFTER:
+                    self.failed.clear()
+                self.failed[key] = time.monotonic()
+            raise
+        finally:
+            with self.lock:
+                self.running.pop(key, None)
+
+    def configure(self, size: int, static_folder: str) -> None:
+        self.size, self.static_folder = size, static_folder
+
+    def warm_up(self) -> None:
+        with self.lock:
+            executor = self._executor()
+        for _ in range(self.size):
+            executor.submit(lambda: self._process().start())
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="pdf-render")
+        return self.executor
+
+    def _process(self) -> RenderProcess:
+        """This thread's render process."""
+        process = getattr(self.local, "process", None)
+        if process is None:
+            process = self.local.process = RenderProcess(self.static_folder)
+            with self.lock:
+                self.processes.append(process)
+        return process
+
+    def shutdown(self) -> None:
+        """Stop the threads and their render processes (tests; a process's exit does it too)."""
+        with self.lock:
+            executor, self.executor = self.executor, None
+            processes, self.processes = self.processes, []
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        for process in processes:
+            process.close()
+        with self.lock:
+            self.running.clear()
+            self.failed.clear()
+
+
+_renders = _Renders()
+
+
+@contextmanager
+def _document_lock(directory: Path) -> Iterator[None]:
+    """Held while a document is rendered, so another process waits for the stored file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".render-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _render_and_store(
+    kind: str, slug: str, directory: Path, version: str, html: str, download_name: str,
+    timeout: float, process: RenderProcess,
+) -> StoredPdf:  # fmt: skip
+    with _document_lock(directory):
+        path = directory / f"{version}.pdf"
+        if path.exists():  # rendered by another process while this one waited
+            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            return StoredPdf(path.read_bytes(), version, modified, download_name)
+        started = time.monotonic()
+        data = process.render(html, timeout).data
         modified = utcnow()
-        _store(_cache_dir(kind, slug), version, data, modified)
+        _store(directory, version, data, modified)
+    logger.info(
+        "Rendered %s for %s (version %s) in %.2f s", kind, slug, version,
+        time.monotonic() - started,
+    )  # fmt: skip
+    return StoredPdf(data, version, modified, download_name)
+
+
+def _render(kind: str, slug: str, version: str, html: str, download_name: str) -> StoredPdf:
+    """Render and store now, waiting at most PDF_RENDER_WAIT seconds for it (see NotReady)."""
+    config = current_app.config
+    directory = _cache_dir(kind, slug)
+    if not config["PDF_RENDER_PROCESSES"]:  # in this thread, as long as it takes (tests)
+        data = pdf.html_to_pdf(html).data
+        modified = utcnow()
+        _store(directory, version, data, modified)
         logger.info("Rendered %s for %s (version %s)", kind, slug, version)
-        stored = StoredPdf(data, version, modified, download_name)
-    return stored
+        return StoredPdf(data, version, modified, download_name)
+    _renders.configure(config["PDF_RENDER_PROCESSES"], str(current_app.static_folder))
+    job = functools.partial(
+        _render_and_store, kind, slug, directory, version, html, download_name,
+        config["PDF_RENDER_TIMEOUT"],
+    )  # fmt: skip
+    future = _renders.start((kind, slug, version), job)
+    try:
+        return future.result(timeout=config["PDF_RENDER_WAIT"])
+    except WaitedTooLong:
+        raise NotReady(PREPARING, 5) from None
+    except Exception:  # logged by the render thread
+        raise NotReady(FAILED, FAILED_FOR) from None
+
+
+def warm_up() -> None:
+    """Start the render processes now (in the background), not with the first PDF asked for."""
+    size = current_app.config["PDF_RENDER_PROCESSES"]
+    if size:
+        _renders.configure(size, str(current_app.static_folder))
+        _renders.warm_up()
+
+
+def shutdown_renders() -> None:
+    _renders.shutdown()
 
 
 class _KnownVersions:
@@ -125,16 +299,16 @@ class _KnownVersions:
     bumps it), so the stored file is served without loading and hashing the rows again.
     """
 
-    LIMIT = 2000  # (kind, slug, address) triples; forgotten all at once beyond this
+    LIMIT = 2000  # (kind, slug) pairs; forgotten all at once beyond this
 
     def __init__(self):
-        self.versions: dict[tuple[str, str, str], tuple[int, str]] = {}
+        self.versions: dict[tuple[str, str], tuple[int, str]] = {}
 
-    def lookup(self, key: tuple[str, str, str], at_catalogue: int) -> str | None:
+    def lookup(self, key: tuple[str, str], at_catalogue: int) -> str | None:
         known = self.versions.get(key)
         return known[1] if known and known[0] == at_catalogue else None
 
-    def remember(self, key: tuple[str, str, str], at_catalogue: int, version: str) -> None:
+    def remember(self, key: tuple[str, str], at_catalogue: int, version: str) -> None:
         if len(self.versions) >= self.LIMIT:
             self.versions.clear()
         self.versions[key] = (at_catalogue, version)
@@ -143,13 +317,13 @@ class _KnownVersions:
 _known_versions = _KnownVersions()
 
 
-def _pdf_for(kind: str, slug: str, url: str, download_name: str, load, rows_of, html_of):
-    """The stored PDF for this entry and address, rendered first if its content changed.
+def _pdf_for(kind: str, slug: str, download_name: str, load, rows_of, html_of):
+    """The stored PDF for this entry, rendered first if its content changed.
 
     `load` gives the entry (None: not public, so no PDF), `rows_of` the rows the PDF shows and
-    `html_of` its HTML.
+    `html_of` its HTML. Raises NotReady when the render takes longer than a request waits.
     """
-    key = (kind, slug, url)
+    key = (kind, slug)
     at_catalogue = catalogue_version()  # read before the rows: a later change gives a newer one
     known = _known_versions.lookup(key, at_catalogue)
     if known is not None:
@@ -159,9 +333,14 @@ def _pdf_for(kind: str, slug: str, url: str, download_name: str, load, rows_of, 
     entry = load()
     if entry is None:
         return None
-    version = content_version(*rows_of(entry), extra=(url,))
+    # The site's address is printed on the PDF (its links and QR code): part of its version.
+    site = current_app.config.get("SITE_URL") or ""
+    version = content_version(*rows_of(entry), extra=(site,))
     _known_versions.remember(key, at_catalogue, version)
-    return _cached(kind, slug, version, lambda: pdf.html_to_pdf(html_of(entry)).data, download_name)
+    stored = _read_stored(kind, slug, version, download_name)
+    if stored is None:
+        stored = _render(kind, slug, version, html_of(entry), download_name)
+    return stored
 
 
 def qr_svg(url: str) -> Markup:
@@ -181,12 +360,12 @@ def spec_sheet_html(product: Product, product_url: str) -> str:
     )
 
 
-def spec_sheet(slug: str, product_url: str) -> StoredPdf | None:
+def spec_sheet(slug: str) -> StoredPdf | None:
     """The published product's spec sheet (None if there is none), rendered after a change."""
+    product_url = external_url("supplies.product_detail", slug=slug)
     return _pdf_for(
         "spec-sheets",
         slug,
-        product_url,
         f"{slug}-spec-sheet.pdf",
         load=lambda: supplies.get_published_product(slug),
         rows_of=_product_rows,
@@ -207,8 +386,9 @@ def manufacturer_profile_html(
     )
 
 
-def manufacturer_profile(slug: str, manufacturer_url: str) -> StoredPdf | None:
+def manufacturer_profile(slug: str) -> StoredPdf | None:
     """The company profile with a row per published product (None: no such company)."""
+    manufacturer_url = external_url("supplies.manufacturer_detail", slug=slug)
 
     def load():
         manufacturer = supplies.get_manufacturer(slug)
@@ -226,7 +406,6 @@ def manufacturer_profile(slug: str, manufacturer_url: str) -> StoredPdf | None:
     return _pdf_for(
         "profiles",
         slug,
-        manufacturer_url,
         f"{slug}-company-profile.pdf",
         load=load,
         rows_of=rows_of,

@@ -1,13 +1,18 @@
 """Public PDF downloads: product spec sheets and company profiles."""
 
-from flask import Blueprint, abort, current_app, request, url_for
+import threading
+
+from flask import Blueprint, abort, current_app, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from catalogue.exports import pdfcache
 
 bp = Blueprint("exports", __name__)
 
 
-def _send(stored: pdfcache.StoredPdf):
+def _send(stored: pdfcache.StoredPdf | None, missing: str):
+    if stored is None:
+        abort(404, description=missing)
     response = current_app.response_class(stored.data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{stored.download_name}"'
     response.set_etag(stored.version)
@@ -17,19 +22,34 @@ def _send(stored: pdfcache.StoredPdf):
     return response.make_conditional(request)
 
 
+def _or_503(make):
+    """The stored PDF; 503 with Retry-After while it is rendered in the background (or cannot
+    be made now), on the site's error page."""
+    try:
+        return make()
+    except pdfcache.NotReady as error:
+        raise ServiceUnavailable(error.message, retry_after=error.retry_after) from None
+
+
 @bp.get("/supplies/products/<slug>/spec-sheet.pdf")
 def spec_sheet(slug):
-    product_url = url_for("supplies.product_detail", slug=slug, _external=True)
-    stored = pdfcache.spec_sheet(slug, product_url)
-    if stored is None:
-        abort(404, description="We could not find that product.")
-    return _send(stored)
+    stored = _or_503(lambda: pdfcache.spec_sheet(slug))
+    return _send(stored, "We could not find that product.")
 
 
 @bp.get("/supplies/manufacturers/<slug>/profile.pdf")
 def manufacturer_profile(slug):
-    manufacturer_url = url_for("supplies.manufacturer_detail", slug=slug, _external=True)
-    stored = pdfcache.manufacturer_profile(slug, manufacturer_url)
-    if stored is None:
-        abort(404, description="We could not find that manufacturer.")
-    return _send(stored)
+    stored = _or_503(lambda: pdfcache.manufacturer_profile(slug))
+    return _send(stored, "We could not find that manufacturer.")
+
+
+_warmed = threading.Event()
+
+
+@bp.before_app_request
+def warm_up_renders():
+    """Start the render processes with the first request a process serves, so that the first
+    PDF asked for does not wait for WeasyPrint to load."""
+    if not _warmed.is_set():
+        _warmed.set()
+        pdfcache.warm_up()

@@ -90,6 +90,8 @@ class InquiryForm(FlaskForm):
     )
     # A field people never see (hidden by CSS); bots that fill every field reveal themselves.
     website = StringField("Leave this field empty", validators=[Optional()])
+    # Made when the form is shown: the same form sent twice files its inquiries once.
+    form_token = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

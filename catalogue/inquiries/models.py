@@ -95,6 +95,8 @@ class ReferenceCounter(Model):
 
 class Inquiry(TimestampMixin, Model):
     __tablename__ = "inquiries"
+    # One inquiry per manufacturer per submitted form: a form sent twice files nothing new.
+    __table_args__ = (sa.UniqueConstraint("form_token_hash", "manufacturer_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
@@ -135,6 +137,10 @@ class Inquiry(TimestampMixin, Model):
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The hash of the inquiry form's one-time token, shared by the inquiries one form filed
+    # (only the hash: with the address it shows the tracking links again). Empty for inquiries
+    # filed without the form.
+    form_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     manufacturer = relationship("Manufacturer")
     officer = relationship("User", foreign_keys=[officer_id])

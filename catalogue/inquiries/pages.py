@@ -172,10 +172,8 @@ def handle_quotation(inquiry, form, actor, via: str) -> bool:
         if upload and upload.filename:
             document = store_document(
                 upload, kind="quotation", title=f"Quotation {inquiry.reference}",
-                uploader=actor, owner=inquiry.manufacturer,
+                uploader=actor, owner=inquiry.manufacturer, accept=("application/pdf",),
             )  # fmt: skip
-            if document.content_type != "application/pdf":
-                raise ServiceError("attachment", "The quotation attachment must be a PDF.")
             document_id = document.id
         quotation = quotations.submit_quotation(
             inquiry, form.offer(document_id), actor=actor, via=via

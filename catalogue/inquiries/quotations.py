@@ -6,7 +6,6 @@ reference rates that staff entered with their date and source, and the page says
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,9 +27,9 @@ from catalogue.inquiries.models import (
     QuotationTier,
     ReferenceRate,
 )
+from catalogue.lib import spreadsheet
 from catalogue.lib.dates import utcnow
 from catalogue.lib.money import is_currency, quantize
-from catalogue.lib.spreadsheet import csv_safe
 
 MAX_PRICE = Decimal(10) ** 9
 MAX_RATE = Decimal(10) ** 10  # the column holds 18 digits, 8 of them decimals
@@ -343,7 +342,7 @@ def _plain(amount: Decimal | None) -> str:
 def comparison_csv(comparison: Comparison) -> str:
     """One row per quoted line, every figure exact, texts made safe for spreadsheets."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     converted = comparison.target is not None
     header = [
         "reference",
@@ -375,8 +374,8 @@ def comparison_csv(comparison: Comparison) -> str:
         q, line, asked = column.quotation, column.line, column.line.inquiry_line
         row = [
             column.inquiry.reference,
-            csv_safe(column.inquiry.manufacturer.name),
-            csv_safe(asked.product.name),
+            column.inquiry.manufacturer.name,
+            asked.product.name,
             asked.quantity,
             asked.unit,
             q.label,
@@ -390,10 +389,10 @@ def comparison_csv(comparison: Comparison) -> str:
             line.moq or "",
             "" if line.lead_time_days is None else line.lead_time_days,
             q.incoterm or "",
-            csv_safe(q.incoterm_place or ""),
+            q.incoterm_place or "",
             q.valid_until.isoformat(),
             line.shelf_life_months or "",
-            csv_safe(q.payment_terms or ""),
+            q.payment_terms or "",
             q.status,
         ]
         if converted:
@@ -407,7 +406,7 @@ def comparison_csv(comparison: Comparison) -> str:
         writer.writerow(
             [
                 f"# reference rate: 1 {rate.base} = {rate.rate} {rate.quote}, "
-                f"{rate.as_of.isoformat()}, {csv_safe(rate.source)}"
+                f"{rate.as_of.isoformat()}, {rate.source}"
             ]
         )
     return out.getvalue()

@@ -22,7 +22,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
-from catalogue.inquiries.links import derive_token, hash_token, maker_link, officer_link
+from catalogue.inquiries.links import (
+    derive_token,
+    hash_token,
+    maker_link,
+    officer_link,
+    tracking_token,
+)
 from catalogue.inquiries.models import (
     CLOSED_REASONS,
     Inquiry,
@@ -41,6 +47,9 @@ from catalogue.supplies.models import Manufacturer, Product
 logger = logging.getLogger(__name__)
 
 MAX_BASKET = 20
+# One form files one inquiry per manufacturer, with a notice each: this bounds what one
+# (anonymous) submission can create.
+MAX_MANUFACTURERS = 10
 MAX_QUANTITY = 100_000_000
 MAX_MESSAGE = 5000
 ANSWER_WITHIN_BUSINESS_DAYS = 2
@@ -71,6 +80,8 @@ class Filed:
 
     group_code: str
     inquiries: list[tuple[Inquiry, str]] = field(default_factory=list)
+    # True when the form had been sent before: these are the inquiries it filed then.
+    again: bool = False
 
 
 def reply_due(inquiry: Inquiry) -> datetime:
@@ -92,6 +103,19 @@ def published_products(slugs: list[str]) -> list[Product]:
         )
     }
     return [found[s] for s in slugs if s in found]
+
+
+def manufacturers_of(slugs: list[str]) -> set[int]:
+    """The manufacturers of the published products with these slugs."""
+    if not slugs:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Product.manufacturer_id).where(
+                Product.slug.in_(slugs), Product.status == "published"
+            )
+        )
+    )
 
 
 def next_reference(year: int) -> str:
@@ -122,8 +146,16 @@ def file_inquiries(
     required_by: date | None,
     message: str | None,
     officer: User | None = None,
+    form_token: str | None = None,
 ) -> Filed:
-    """One inquiry per manufacturer in the basket, under one group, each routed at once."""
+    """One inquiry per manufacturer in the basket, under one group, each routed at once.
+
+    `form_token` is the form's one-time token: a form sent again (after a network error, say)
+    files nothing new and gets the inquiries it filed the first time."""
+    if form_token:
+        earlier = filed_with_form_token(form_token, contact.email)
+        if earlier is not None:
+            return earlier
     if not lines:
         raise ServiceError(None, "Add at least one product to the inquiry.")
     if len(lines) > MAX_BASKET:
@@ -141,6 +173,13 @@ def file_inquiries(
     by_maker: dict[int, list[LineRequest]] = {}
     for line in lines:
         by_maker.setdefault(line.product.manufacturer_id, []).append(line)
+    if len(by_maker) > MAX_MANUFACTURERS:
+        raise ServiceError(
+            None,
+            f"One inquiry goes to at most {MAX_MANUFACTURERS} manufacturers, and these products "
+            f"come from {len(by_maker)}. Remove the products of "
+            f"{len(by_maker) - MAX_MANUFACTURERS} of them and send those in a second inquiry.",
+        )
 
     filed = Filed(group_code=secrets.token_hex(8))
     year = utcnow().year
@@ -167,6 +206,7 @@ def file_inquiries(
             status="new",
             tracking_nonce=nonce,
             tracking_token_hash=hash_token(token),
+            form_token_hash=hash_token(form_token) if form_token else None,
         )
         inquiry.lines = [
             InquiryLine(
@@ -180,16 +220,36 @@ def file_inquiries(
         _route(inquiry, portal_users.get(maker_id, []))
         filed.inquiries.append((inquiry, token))
 
+    tracking = [(i, officer_link(i)) for i, _t in filed.inquiries]
     queue_email(
         contact.email,
         "Your inquiry " + ", ".join(i.reference for i, _t in filed.inquiries),
         "inquiry_confirmation",
         contact=contact,
-        filed=[(i, officer_link(i)) for i, _t in filed.inquiries],
+        filed=tracking,
         route_text=route_text,
+        secrets=[link for _i, link in tracking],
     )
     logger.info("Inquiries %s filed", [i.reference for i, _t in filed.inquiries])
     return filed
+
+
+def filed_with_form_token(form_token: str, email: str) -> Filed | None:
+    """The inquiries filed with this form token, or None if it has not been used. The same
+    form sent again carries the same address; another address means the token was copied."""
+    filed = list(
+        db.session.scalars(
+            sa.select(Inquiry)
+            .where(Inquiry.form_token_hash == hash_token(form_token))
+            .order_by(Inquiry.reference)
+        )
+    )
+    if not filed:
+        return None
+    if any(i.email != email for i in filed):
+        raise ServiceError(None, "This form was sent already. Reload the page to start anew.")
+    token = {i.id: tracking_token(i) for i in filed}
+    return Filed(filed[0].group_code, [(i, token[i.id] or "") for i in filed], again=True)
 
 
 def filed_by_reference(references: list[str]) -> list[Inquiry]:
@@ -274,15 +334,17 @@ def _send_by_email(inquiry, maker, address, *, note=None) -> OutboundEmail:
     inquiry.routed_at = utcnow()
     if inquiry.status == "new":
         inquiry.status = "routed"
+    link = maker_link(inquiry)
     notice = queue_email(
         address,
         f"New inquiry {inquiry.reference} from {inquiry.organisation}",
         "inquiry_new_for_maker",
         inquiry=inquiry,
-        link=maker_link(inquiry),
+        link=link,
         days=current_app.config["MAKER_LINK_DAYS"],
         through_portal=False,
         note=note,
+        secrets=[link],
     )
     db.session.flush()
     inquiry.route_email_id = notice.id
@@ -462,8 +524,9 @@ def close(actor_kind: str, inquiry: Inquiry, reason: str, actor: User | None = N
 
 def _tell_officer(inquiry: Inquiry, subject: str, template: str, **context) -> None:
     """Mail the buyer, with the link to their inquiry (tracking page or account)."""
+    link = officer_link(inquiry)
     queue_email(
-        inquiry.email, subject, template, inquiry=inquiry, link=officer_link(inquiry), **context
+        inquiry.email, subject, template, inquiry=inquiry, link=link, secrets=[link], **context
     )
 
 
@@ -478,7 +541,9 @@ def _tell_maker(inquiry: Inquiry, subject: str, template: str, **context) -> Non
         link = external_url("staff.inquiry_detail", inquiry_id=inquiry.id)
         addresses = staff_addresses()
     for address in addresses:
-        queue_email(address, subject, template, inquiry=inquiry, link=link, **context)
+        queue_email(
+            address, subject, template, inquiry=inquiry, link=link, secrets=[link], **context
+        )
 
 
 def _clean_body(body: str) -> str:

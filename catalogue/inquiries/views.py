@@ -1,5 +1,8 @@
 """The buyer's side: basket, inquiry form, confirmation and the private tracking page."""
 
+import re
+import secrets
+
 from flask import (
     Blueprint,
     abort,
@@ -12,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db, limiter
@@ -68,6 +72,16 @@ def basket_add():
     slugs = basket_slugs()
     if slug not in slugs and len(slugs) >= services.MAX_BASKET:
         flash(f"The basket holds at most {services.MAX_BASKET} products.", "warning")
+    elif (
+        slug not in slugs
+        and len(services.manufacturers_of([*slugs, slug])) > services.MAX_MANUFACTURERS
+    ):
+        flash(
+            f"One inquiry goes to at most {services.MAX_MANUFACTURERS} manufacturers, and the "
+            "basket has products of that many already: send this inquiry first, then add "
+            "this product to a new one.",
+            "warning",
+        )
     elif slug not in slugs:
         _save_basket([*slugs, slug])
         flash("Added to your inquiry basket.", "success")
@@ -86,12 +100,29 @@ def _inquiry_limit() -> str:
     return current_app.config["INQUIRY_RATE_LIMIT"]
 
 
+_LINE_PRODUCT = re.compile(r"lines-\d+-product")
+
+
+def _inquiries_posted() -> int:
+    """What a POST counts against INQUIRY_RATE_LIMIT: the inquiries it would file, one per
+    manufacturer of its products (at least 1, at most MAX_MANUFACTURERS)."""
+    slugs = [
+        value for key, value in request.form.items(multi=True) if _LINE_PRODUCT.fullmatch(key)
+    ][: services.MAX_BASKET]
+    return min(max(1, len(services.manufacturers_of(slugs))), services.MAX_MANUFACTURERS)
+
+
+# The form token made below: anything else is a forged or mangled form.
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+# Not kept by the page cache: each form carries its own one-time token.
 @bp.route("/new", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, methods=["POST"])
-@pagecache.cached_page()  # the empty form, for anonymous visitors (never a POST)
+@limiter.limit(_inquiry_limit, methods=["POST"], cost=_inquiries_posted)
 def inquiry_new():
     form = forms.InquiryForm()
     if request.method == "GET":
+        form.form_token.data = secrets.token_urlsafe(32)
         single = request.args.get("product")
         slugs = [single] if single else basket_slugs()
         products = services.published_products(slugs)
@@ -111,47 +142,67 @@ def inquiry_new():
     products = services.published_products([line.product.data for line in form.lines])
     if form.website.data:
         abort(400, description="The form could not be sent.")  # the honeypot was filled
+    token = form.form_token.data or None  # None: posted by a client without the form
+    if token is not None and not _FORM_TOKEN.fullmatch(token):
+        abort(400, description="The form could not be sent: reload the page and send it again.")
     if len(products) != len(form.lines.entries):
         abort(400, description="One of the products is not in the catalogue (any more).")
     if form.validate():
-        assert form.name.data and form.organisation.data and form.email.data  # DataRequired
         try:
-            filed = services.file_inquiries(
-                [
-                    services.LineRequest(
-                        p, line.quantity.data, line.unit.data, line.note.data or None
-                    )
-                    for p, line in zip(products, form.lines, strict=True)
-                ],
-                services.Contact(
-                    name=form.name.data.strip(),
-                    organisation=form.organisation.data.strip(),
-                    email=form.email.data.strip().lower(),
-                    country=form.country.data,
-                    job_title=(form.job_title.data or "").strip() or None,
-                    phone=(form.phone.data or "").strip() or None,
-                    city=(form.city.data or "").strip() or None,
-                ),
-                destination=(form.destination.data or "").strip() or None,
-                incoterm=form.incoterm.data or None,
-                required_by=form.required_by.data,
-                message=(form.message.data or "").strip() or None,
-                officer=current_user if _is_officer() else None,
-            )
+            filed = _file(form, products, token)
         except ServiceError as error:
+            db.session.rollback()
             field = getattr(form, error.field or "", None)
             if field is not None:
                 field.errors = [*field.errors, error.message]
             else:
                 form.form_errors.append(error.message)
         else:
-            db.session.commit()
+            if filed.again:
+                flash("This inquiry was sent already, so nothing new was filed.", "info")
             if not request.args.get("product"):
                 _save_basket([])
             # Shown once: the tracking links exist nowhere else but in the confirmation e-mail.
-            session["just_filed"] = [(i.reference, token) for i, token in filed.inquiries]
+            session["just_filed"] = [(i.reference, link) for i, link in filed.inquiries]
             return redirect(url_for("inquiries.inquiry_filed"))
     return render_template("inquiries/inquiry_form.html", form=form, products=products), 400
+
+
+def _file(form, products, token: str | None) -> services.Filed:
+    """File the inquiries of a valid form and commit (raises ServiceError)."""
+    assert form.name.data and form.organisation.data and form.email.data  # DataRequired
+    email = form.email.data.strip().lower()
+    try:
+        filed = services.file_inquiries(
+            [
+                services.LineRequest(p, line.quantity.data, line.unit.data, line.note.data or None)
+                for p, line in zip(products, form.lines, strict=True)
+            ],
+            services.Contact(
+                name=form.name.data.strip(),
+                organisation=form.organisation.data.strip(),
+                email=email,
+                country=form.country.data,
+                job_title=(form.job_title.data or "").strip() or None,
+                phone=(form.phone.data or "").strip() or None,
+                city=(form.city.data or "").strip() or None,
+            ),
+            destination=(form.destination.data or "").strip() or None,
+            incoterm=form.incoterm.data or None,
+            required_by=form.required_by.data,
+            message=(form.message.data or "").strip() or None,
+            officer=current_user if _is_officer() else None,
+            form_token=token,
+        )
+        db.session.commit()
+        return filed
+    except IntegrityError:
+        # The same form sent twice at once: the other request filed it; show its inquiries.
+        db.session.rollback()
+        again = services.filed_with_form_token(token, email) if token else None
+        if again is None:
+            raise
+        return again
 
 
 def _is_officer() -> bool:

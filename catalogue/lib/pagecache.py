@@ -7,14 +7,18 @@ database), so a cached page is never older than the last committed change on any
 may add to the key what else its page reads (search pages: the version of the search index they
 were computed from). What differs between visitors is kept out: only anonymous visitors with an
 empty inquiry basket and no pending messages are served from the cache, and the CSRF token in
-forms is filled in for each response. Entries also expire after PAGE_CACHE_SECONDS, which bounds
-how stale the manufacturer's "typically replies within" line (computed from inquiries, which no
-version covers) can be.
+forms is filled in for each response. A kept page holds a random marker of this process as the
+value of its hidden token inputs, and only there is it replaced: no text of the page (a maker's
+website, say) can make the cache write a visitor's token into it. Entries also expire after
+PAGE_CACHE_SECONDS, which bounds how stale the manufacturer's "typically replies within" line
+(computed from inquiries, which no version covers) can be.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +28,8 @@ from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-TOKEN_PLACEHOLDER = "\x1fcsrf-token\x1f"  # noqa: S105 (a marker, not a secret)
+# Stands for the visitor's token in kept pages; random, so content cannot know or forge it.
+_marker = secrets.token_hex(16)
 
 _versions: list[Callable[[], Hashable]] = []
 # Session keys that make a visitor's pages their own (flashed messages; features add theirs).
@@ -63,6 +68,16 @@ class PageCache:
                 self.pages.popitem(last=False)
 
 
+def _swap_token(body: str, old: str, new: str) -> str:
+    """`old` replaced by `new` as the value of the page's hidden CSRF token inputs, nowhere else.
+
+    Text a user wrote cannot open or sit inside such a tag: templates escape it.
+    """
+    name = re.escape(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    inputs = re.compile(rf'<input\b[^<>]*\bname="{name}"[^<>]*>')
+    return inputs.sub(lambda tag: tag.group(0).replace(f'value="{old}"', f'value="{new}"'), body)
+
+
 def _cacheable() -> bool:
     return (
         request.method == "GET"
@@ -98,15 +113,15 @@ def cached_page(variant: Callable[[], Hashable | None] | None = None):
             key = (request.full_path, *(version() for version in _versions), extra)
             body = cache.get(key)
             if body is not None:
-                if TOKEN_PLACEHOLDER in body:
-                    body = body.replace(TOKEN_PLACEHOLDER, generate_csrf())
+                if _marker in body:
+                    body = _swap_token(body, _marker, generate_csrf())
                 hit = Response(body, mimetype="text/html")
                 hit.headers["X-Page-Cache"] = "hit"
                 return hit
             response = make_response(view(*args, **kwargs))
             if response.status_code == 200 and response.mimetype == "text/html":
                 body = response.get_data(as_text=True)
-                cache.put(key, body.replace(generate_csrf(), TOKEN_PLACEHOLDER))
+                cache.put(key, _swap_token(body, generate_csrf(), _marker))
             return response
 
         return wrapper

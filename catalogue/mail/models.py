@@ -11,6 +11,7 @@ from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
 MAIL_STATES = ("pending", "sending", "sent", "failed")
+REDACTED = "[link removed after delivery]"
 
 
 class OutboundEmail(Model):
@@ -21,6 +22,9 @@ class OutboundEmail(Model):
     to_address: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
+    # The parts of body_text that carry a token (reset, invitation, tracking links): kept only
+    # until the message is sent, then replaced in body_text by REDACTED.
+    secrets: Mapped[list[str] | None] = mapped_column(sa.JSON)
     kind: Mapped[str] = mapped_column(sa.String(40))  # the template name, for staff filtering
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -29,3 +33,9 @@ class OutboundEmail(Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    def redact(self) -> None:
+        """Forget the secret parts: the stored body keeps a placeholder in their place."""
+        for part in self.secrets or ():
+            self.body_text = self.body_text.replace(part, REDACTED)
+        self.secrets = None

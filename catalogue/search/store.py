@@ -31,7 +31,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from whoosh import index, query, scoring
+from whoosh import query, scoring
+from whoosh.filedb.filestore import FileStorage
 
 from catalogue.search.query import QueryEngine, Results
 from catalogue.search.schema import SCHEMA_VERSION, build_schema, whoosh_doc
@@ -40,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 # How often a reader checks whether the writer committed (seconds).
 REFRESH_INTERVAL = 0.5
+# Left in a generation whose files failed to read: every process stops reading it (the
+# database answers) and the indexer rebuilds it, as it does a missing index.
+DAMAGED = "damaged"
 
 
 @contextlib.contextmanager
@@ -55,6 +59,13 @@ def _quiet_leaks():
         yield failures
         if failures:
             gc.collect()
+
+
+def _storage(gen: Path) -> FileStorage:
+    # Plain reads, never mmap: a segment file truncated under a reader then raises an error
+    # that search survives (falling back to the database) instead of a SIGBUS that kills the
+    # whole worker and every request in it.
+    return FileStorage(str(gen), supports_mmap=False)
 
 
 class BrokenIndex(Exception):
@@ -99,8 +110,10 @@ class SearchIndex:
             return None
 
     def read_state(self) -> dict | None:
+        """The current generation's state; None when there is none or it is marked damaged
+        (either way the indexer rebuilds)."""
         gen = self.generation_dir()
-        if gen is None:
+        if gen is None or (gen / DAMAGED).exists():
             return None
         try:
             return json.loads((gen / "state.json").read_text())
@@ -119,6 +132,8 @@ class SearchIndex:
         """The number of documents; raises BrokenIndex if the index is missing or unreadable,
         or was built with other fields than this code's."""
         gen = self.generation_dir()
+        if gen is not None and (gen / DAMAGED).exists():
+            raise BrokenIndex(f"damaged ({(gen / DAMAGED).read_text()})")
         state = self.read_state()
         if gen is None or state is None:
             raise BrokenIndex("missing")
@@ -126,7 +141,7 @@ class SearchIndex:
             raise BrokenIndex("built with an older schema")
         with _quiet_leaks() as failures:
             try:
-                ix = index.open_dir(str(gen))
+                ix = _storage(gen).open_index()
                 with ix.searcher() as searcher:
                     count = searcher.doc_count()
                     # Touch the term index and stored fields so a damaged file shows up here.
@@ -140,13 +155,48 @@ class SearchIndex:
         return count
 
     def counts_by_type(self) -> dict[str, int]:
-        searcher = self.searcher()
-        counts = {}
-        for term in searcher.lexicon("type"):
-            name = term.decode() if isinstance(term, bytes) else term
-            # Counts live documents only (postings keep deleted ones until a merge).
-            counts[name] = sum(1 for _ in searcher.docs_for_query(query.Term("type", name)))
-        return counts
+        with self._reading():
+            searcher = self.searcher()
+            counts = {}
+            for term in searcher.lexicon("type"):
+                name = term.decode() if isinstance(term, bytes) else term
+                # Counts live documents only (postings keep deleted ones until a merge).
+                counts[name] = sum(1 for _ in searcher.docs_for_query(query.Term("type", name)))
+            return counts
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turns a failure while reading the index into BrokenIndex, so the caller answers from
+        the database. A file damaged under an open searcher (truncated in place, say) fails
+        here, not when the searcher opened: this thread's searcher is dropped, and if the
+        index no longer opens cleanly its generation is marked damaged for a rebuild."""
+        try:
+            yield
+        except BrokenIndex:
+            raise
+        except Exception as exc:
+            problem = f"{exc.__class__.__name__}: {exc}"
+            logger.warning("Search index read failed (%s)", problem)
+            self._drop_searcher()
+            gen = self.generation_dir()
+            try:
+                self.check()
+            except BrokenIndex as damage:
+                if gen is not None and not (gen / DAMAGED).exists():
+                    with contextlib.suppress(OSError):
+                        (gen / DAMAGED).write_text(str(damage))
+                    logger.error("Search index %s is damaged (%s); rebuilding it", gen, damage)
+            raise BrokenIndex(problem) from exc
+
+    def _drop_searcher(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        self._local.searcher = None
+        if searcher is not None:
+            with self._open_lock, warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                self._open = [s for s in self._open if s is not searcher]
+                with contextlib.suppress(Exception):
+                    searcher.close()
 
     def close(self) -> None:
         """Closes every searcher this handle opened (used when an app or a test ends)."""
@@ -170,7 +220,7 @@ class SearchIndex:
         gen.mkdir()
         try:
             state = {**state, "schema": SCHEMA_VERSION}
-            ix = index.create_in(str(gen), build_schema())
+            ix = _storage(gen).create_index(build_schema())
             writer = ix.writer(limitmb=256, procs=1)
             count = 0
             # Best-documented first: a bounded search on a large index meets them first.
@@ -204,7 +254,7 @@ class SearchIndex:
         if gen is None:
             raise BrokenIndex("missing")
         if upserts or deletes:
-            ix = index.open_dir(str(gen))
+            ix = _storage(gen).open_index()
             writer = ix.writer(timeout=5.0)
             try:
                 for key in deletes:
@@ -255,6 +305,8 @@ class SearchIndex:
         return self._local.gen.name, searcher.reader().generation()
 
     def _open_searcher(self, local, cached, gen) -> None:
+        if (gen / DAMAGED).exists():
+            raise BrokenIndex("damaged: being rebuilt")
         if cached is not None and local.gen == gen and cached.up_to_date():
             return
         if not schema_is_current(self.read_state()):
@@ -262,7 +314,7 @@ class SearchIndex:
             raise BrokenIndex("built with an older schema")
         # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers whose
         # deletions changed, so updated documents would show twice.
-        local.searcher = index.open_dir(str(gen)).searcher(weighting=scoring.BM25F())
+        local.searcher = _storage(gen).open_index().searcher(weighting=scoring.BM25F())
         local.gen = gen
         with self._open_lock:
             if cached is not None:
@@ -284,13 +336,15 @@ class SearchIndex:
         minimums: dict[str, float] | None = None,
     ) -> Results:
         """One page of hits for a query (see `QueryEngine.search`)."""
-        return self._queries.search(
-            self.searcher(), text, filters, doc_type, sort, page, per_page, snippets, minimums
-        )
+        with self._reading():
+            return self._queries.search(
+                self.searcher(), text, filters, doc_type, sort, page, per_page, snippets, minimums
+            )
 
     def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
         """Documents whose title has words starting with each word typed (2+ characters)."""
-        return self._queries.suggest(self.searcher(), prefix, limit)
+        with self._reading():
+            return self._queries.suggest(self.searcher(), prefix, limit)
 
     def facet_counts(
         self,
@@ -299,8 +353,11 @@ class SearchIndex:
         minimums: dict[str, float] | None = None,
     ) -> dict[str, Counter]:
         """Per facet, value → products matching the query and the *other* facets' filters."""
-        searcher = self.searcher()
-        return self._queries.facet_counts(searcher, str(self._local.gen), text, filters, minimums)
+        with self._reading():
+            searcher = self.searcher()
+            return self._queries.facet_counts(
+                searcher, str(self._local.gen), text, filters, minimums
+            )
 
 
 def schema_is_current(state: dict | None) -> bool:

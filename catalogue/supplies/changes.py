@@ -6,9 +6,13 @@ Views decide who may change what; these functions enforce the rules that hold fo
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from catalogue.audit.services import apply_changes, record_change
 from catalogue.errors import ServiceError
@@ -20,12 +24,14 @@ from catalogue.supplies.models import (
     AUTHORITIES,
     REPORTERS,
     Approval,
+    IdentityChange,
     Manufacturer,
     PerformanceResult,
     Product,
     ProductSpecimen,
     Upload,
 )
+from catalogue.supplies.uploads import delete_document
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +55,40 @@ STATUS_MOVES = {
 }
 
 
+CHANGED_MEANWHILE = (
+    "This entry was changed by someone else meanwhile, so your changes were not saved. The "
+    "current entry is shown; your input is kept in the form."
+)
+
+
+class EditConflict(ServiceError):
+    """The entry was saved by someone else after this form was loaded: saving the form would
+    silently undo their change (issue 14: a maker's and staff's edits overwrote each other)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, CHANGED_MEANWHILE)
+
+
+def check_version(entity, version: int | None) -> None:
+    """Refuse an edit made on an older version of a versioned entry (supplies/models.py). The
+    site's forms always post the version they were loaded with; None (no version posted) is
+    left to the row check at the flush."""
+    if version is not None and version != entity.version:
+        raise EditConflict()
+
+
+@contextmanager
+def _edit_written():
+    """Write the edit at the end, so that a concurrent save of the same row (its version moved
+    on between our read and our write, at that flush or at an autoflush before it) is an
+    EditConflict the view answers with the input kept, not a 500."""
+    try:
+        yield
+        db.session.flush()
+    except StaleDataError as error:
+        raise EditConflict() from error
+
+
 def _unique_slug(model, base: str) -> str:
     base = slugify(base)[:150] or "entry"
     slug, n = base, 2
@@ -61,6 +101,16 @@ def create_product(
     actor, manufacturer: Manufacturer, values: dict, specimens: list[str]
 ) -> Product:
     """A new product, as a draft until someone publishes it."""
+    count = db.session.scalar(
+        sa.select(sa.func.count(Product.id)).where(Product.manufacturer_id == manufacturer.id)
+    )
+    if (count or 0) >= MAX_PRODUCTS:
+        # Each published one is a row of the company profile and a section of the brochure.
+        raise ServiceError(
+            "name",
+            f"A manufacturer can have at most {MAX_PRODUCTS} products on the portal. Reuse an "
+            "archived one, or ask CAC staff.",
+        )
     product = Product(
         slug=_unique_slug(Product, f"{manufacturer.slug} {values['name']}"),
         manufacturer=manufacturer,
@@ -76,18 +126,24 @@ def create_product(
     return product
 
 
-def update_product(actor, product: Product, values: dict, specimens: list[str]) -> int:
-    """Apply the form's values; returns how many facts changed."""
-    changes = apply_changes(actor, product, {k: values[k] for k in PRODUCT_FIELDS if k in values})
-    count = len(changes)
-    old_specimens = product.specimen_types
-    if sorted(old_specimens) != sorted(specimens):
-        record_change(actor, product, "specimen_types", old_specimens, specimens)
-        product.specimens = [ProductSpecimen(specimen_type=s) for s in specimens]
-        count += 1
-    if count:
-        product.updated_at = utcnow()
-    return count
+def update_product(
+    actor, product: Product, values: dict, specimens: list[str], version: int | None = None
+) -> int:
+    """Apply the form's values (loaded at `version`); returns how many facts changed."""
+    check_version(product, version)
+    with _edit_written():
+        changes = apply_changes(
+            actor, product, {k: values[k] for k in PRODUCT_FIELDS if k in values}
+        )
+        count = len(changes)
+        old_specimens = product.specimen_types
+        if sorted(old_specimens) != sorted(specimens):
+            record_change(actor, product, "specimen_types", old_specimens, specimens)
+            product.specimens = [ProductSpecimen(specimen_type=s) for s in specimens]
+            count += 1
+        if count:
+            product.updated_at = utcnow()
+        return count
 
 
 def set_product_status(actor, product: Product, status: str) -> None:
@@ -100,8 +156,12 @@ def set_product_status(actor, product: Product, status: str) -> None:
     logger.info("User %s set %s to %s", actor.id, product.slug, status)
 
 
-# Issue 14: 2,201 rows on one product made its spec sheet impossible to render.
-MAX_PERFORMANCE_ROWS = 50
+# Issue 14: 2,201 rows on one product made its spec sheet impossible to render. Every row a
+# spec sheet prints is capped, so that one at every cap renders in seconds
+# (tests/exports/test_bounded_renders.py; documents: supplies/uploads.py).
+MAX_PERFORMANCE_ROWS = 15
+MAX_APPROVALS = 20
+MAX_PRODUCTS = 50  # per manufacturer
 PERFORMANCE_FIELDS = (
     "study", "measure", "sensitivity", "specificity", "sample_size", "note", "reported_by",
     "public_sources",
@@ -244,10 +304,82 @@ def set_upload_checked(actor, upload: Upload, checked: bool) -> bool:
     return True
 
 
-def update_manufacturer(actor, manufacturer: Manufacturer, values: dict) -> int:
-    """Save profile edits. Inquiries are e-mailed to the contact address, so a new address
-    records where it comes from: the maker itself, or the source staff give."""
-    values = dict(values)
+def remove_upload(actor, document: Upload) -> tuple[Path, list[Approval]]:
+    """Delete an uploaded file's row, audited on its owner. An approval whose certificate it
+    was loses the link in the same transaction (audited on the approval; its state rests on its
+    own evidence and stays); a quotation sent to a buyer is part of the inquiry and stays.
+    Returns the file to remove once the transaction commits, and the approvals unlinked."""
+    if document.kind == "quotation":
+        raise ServiceError(
+            None, "This file is a quotation sent to a buyer: it stays with the inquiry."
+        )
+    owner = document.product or db.session.get(Manufacturer, document.manufacturer_id)
+    name = document.title or document.filename
+    approvals = list(
+        db.session.scalars(sa.select(Approval).where(Approval.document_id == document.id))
+    )
+    for approval in approvals:
+        record_change(actor, approval, "document", name, None)
+        approval.document = None
+        approval.product.updated_at = utcnow()
+    record_change(actor, owner, "documents", document.filename, None)
+    return delete_document(document), approvals
+
+
+# What says who a verified manufacturer is: its names, its website (where buyers check it), the
+# address inquiries are e-mailed to, and its MFDS export permission number (the register entry
+# staff checked). A verified maker's change of these waits for staff review (IdentityChange);
+# the rest of its profile it keeps editing directly.
+IDENTITY_FIELDS = ("name", "name_ko", "website", "contact_email", "export_permission_number")
+# As a sentence names them ("Your change of the website and the contact e-mail ...").
+IDENTITY_LABELS = {
+    "name": "company name (English)",
+    "name_ko": "company name (Korean)",
+    "website": "website",
+    "contact_email": "contact e-mail",
+    "export_permission_number": "MFDS export permission number",
+}
+
+
+class ProfileSaved(NamedTuple):
+    changed: int  # facts changed on the profile
+    requested: tuple[str, ...]  # identity fields now waiting for staff review
+
+
+def _same_identity(field: str, old, new) -> bool:
+    """Whether two values say the same: the form shows a stored domain as https://domain."""
+    old, new = (str(v or "").strip() for v in (old, new))
+    if field == "website":
+        old, new = (
+            v.removeprefix("https://").removeprefix("http://").rstrip("/") for v in (old, new)
+        )
+    if field == "contact_email":
+        old, new = old.lower(), new.lower()
+    return old == new
+
+
+def update_manufacturer(
+    actor, manufacturer: Manufacturer, values: dict, version: int | None = None
+) -> ProfileSaved:
+    """Save profile edits (loaded at `version`). Inquiries are e-mailed to the contact address,
+    so a new address records where it comes from: the maker itself, or the source staff give.
+    A verified maker's change of its identity is filed for staff review instead."""
+    check_version(manufacturer, version)
+    with _edit_written():
+        return _save_profile(actor, manufacturer, dict(values))
+
+
+def _save_profile(actor, manufacturer: Manufacturer, values: dict) -> ProfileSaved:
+    requested: dict = {}
+    if actor.role == "manufacturer":
+        if manufacturer.verification_status == "verified":
+            for field in IDENTITY_FIELDS:
+                if field in values:
+                    new = values.pop(field)
+                    if not _same_identity(field, getattr(manufacturer, field), new):
+                        requested[field] = new
+        # Unverified (perhaps since the request), the maker saves what its form shows itself.
+        _file_identity_change(actor, manufacturer, requested)
     address = values.get("contact_email")
     if "contact_email" in values and address != manufacturer.contact_email:
         if not address:
@@ -265,13 +397,122 @@ def update_manufacturer(actor, manufacturer: Manufacturer, values: dict) -> int:
     )
     if changes:
         manufacturer.updated_at = utcnow()
-    return len(changes)
+    return ProfileSaved(len(changes), tuple(requested))
+
+
+def pending_identity_change(manufacturer: Manufacturer) -> IdentityChange | None:
+    return db.session.scalar(
+        sa.select(IdentityChange).where(
+            IdentityChange.manufacturer_id == manufacturer.id, IdentityChange.status == "pending"
+        )
+    )
+
+
+def latest_identity_change(manufacturer: Manufacturer) -> IdentityChange | None:
+    """The maker's latest request, to show it what waits or what staff refused and why."""
+    return db.session.scalar(
+        sa.select(IdentityChange)
+        .where(IdentityChange.manufacturer_id == manufacturer.id)
+        .order_by(IdentityChange.requested_at.desc(), IdentityChange.id.desc())
+        .limit(1)
+    )
+
+
+def _file_identity_change(actor, manufacturer: Manufacturer, requested: dict) -> None:
+    """Make `requested` the maker's one pending identity change (audited). The form shows a
+    pending request's values, so a save asks for exactly what the form holds: a new request
+    replaces the pending one (never edited, so staff approve what they read), and none left
+    withdraws it."""
+    pending = pending_identity_change(manufacturer)
+    if pending is not None:
+        if pending.requested == requested:
+            return
+        pending.status = "withdrawn" if not requested else "replaced"
+        pending.decided_at = utcnow()
+        if not requested:
+            record_change(actor, manufacturer, "identity change request", "pending", "withdrawn")
+            return
+        db.session.flush()  # one pending request per maker (a unique index)
+    if not requested:
+        return
+    asked_before = pending.requested if pending is not None else {}
+    for field, new in requested.items():
+        if asked_before.get(field, getattr(manufacturer, field)) != new:
+            record_change(
+                actor, manufacturer, f"{field} (requested; awaits CAC staff review)",
+                getattr(manufacturer, field), new,
+            )  # fmt: skip
+    db.session.add(
+        IdentityChange(
+            manufacturer_id=manufacturer.id,
+            requested=requested,
+            previous={field: getattr(manufacturer, field) for field in requested},
+            status="pending",
+            requested_by_id=actor.id,
+        )
+    )
+    logger.info(
+        "User %s asked to change %s of %s", actor.id, ", ".join(requested), manufacturer.slug
+    )
+
+
+def _open_identity_change(manufacturer: Manufacturer, change_id: int) -> IdentityChange:
+    change = pending_identity_change(manufacturer)
+    if change is None or change.id != change_id:
+        raise ServiceError(
+            None,
+            "The manufacturer changed or withdrew its request meanwhile: review the request "
+            "as it is now.",
+        )
+    return change
+
+
+def approve_identity_change(actor, manufacturer: Manufacturer, change_id: int) -> bool:
+    """Apply a reviewed identity change. A verified profile stops being verified: the evidence
+    buyers read beside "verified" (register entry, date checked, note) was about the old
+    details, so staff verify it again with the evidence of a check of the new ones. Returns
+    whether the verification was withdrawn."""
+    change = _open_identity_change(manufacturer, change_id)
+    values = dict(change.requested)
+    if "contact_email" in values:
+        values["contact_email_source"] = MAKER_GIVEN_SOURCE if values["contact_email"] else None
+    apply_changes(actor, manufacturer, values)
+    change.status, change.decided_by_id, change.decided_at = "approved", actor.id, utcnow()
+    record_change(actor, manufacturer, "identity change request", "pending", "approved")
+    was_verified = manufacturer.verification_status == "verified"
+    if was_verified:
+        withdraw_manufacturer_verification(actor, manufacturer)
+    manufacturer.updated_at = utcnow()
+    logger.info("User %s approved identity change %s of %s", actor.id, change.id, manufacturer.slug)
+    return was_verified
+
+
+def refuse_identity_change(actor, manufacturer: Manufacturer, change_id: int, reason: str) -> None:
+    """Refuse a requested identity change; the profile stays as it is and the maker reads why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason", "Give the manufacturer a reason for the refusal.")
+    if len(reason) > 500:
+        raise ServiceError("reason", "A reason can be at most 500 characters.")
+    change = _open_identity_change(manufacturer, change_id)
+    change.status, change.decided_by_id, change.decided_at = "refused", actor.id, utcnow()
+    change.reason = reason
+    record_change(actor, manufacturer, "identity change request", "pending", f"refused: {reason}")
+    logger.info("User %s refused identity change %s of %s", actor.id, change.id, manufacturer.slug)
 
 
 def save_approval_claim(
-    actor, product: Product, approval: Approval | None, values: dict
+    actor, product: Product, approval: Approval | None, values: dict, version: int | None = None
 ) -> Approval:
-    """Add or edit an approval claim. Any edit by a manufacturer needs staff verification again."""
+    """Add or edit an approval claim (loaded at `version`). Any edit by a manufacturer needs
+    staff verification again."""
+    if approval is not None:
+        check_version(approval, version)
+    with _edit_written():
+        return _save_approval_claim(actor, product, approval, values)
+
+
+def _save_approval_claim(actor, product: Product, approval: Approval | None, values: dict):
     if values.get("authority") not in AUTHORITIES:
         raise ServiceError("authority", "Choose the approving authority.")
     if values["authority"] == "other" and not values.get("authority_name"):
@@ -286,6 +527,15 @@ def save_approval_claim(
             None, "This approval was revoked and cannot be changed; add a new claim for a new one."
         )
     if approval is None:
+        count = db.session.scalar(
+            sa.select(sa.func.count(Approval.id)).where(Approval.product_id == product.id)
+        )
+        if (count or 0) >= MAX_APPROVALS:
+            raise ServiceError(
+                "authority",
+                f"A product can list at most {MAX_APPROVALS} approvals. Edit an existing "
+                "claim instead, or ask CAC staff.",
+            )
         approval = Approval(
             product=product, authority=values["authority"], status="claimed", public_sources=[]
         )

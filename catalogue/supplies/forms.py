@@ -26,11 +26,14 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from catalogue.supplies.models import AUTHORITIES, SPECIMEN_TYPES, TECHNOLOGIES
 from catalogue.supplies.uploads import DOCUMENT_KINDS
 
+# Each source is a line of the spec sheet's numbered list (issue 14: everything a PDF prints is
+# bounded, see tests/exports/test_bounded_renders.py).
+MAX_SOURCES = 20
 HS_CODE = Regexp(
     r"^\d{4}(\.?\d{2}){0,3}$", message="Use digits like 3822.19 or 382219 (4 to 10 digits)."
 )
@@ -57,7 +60,48 @@ def _blank_to_none(value):
     return value
 
 
-class ProductForm(FlaskForm):
+class VersionedForm(FlaskForm):
+    """The edit form of a versioned entry (optimistic locking, see supplies/models.py): it
+    carries the version it was loaded with, and after a refused save (EditConflict) it keeps
+    the user's input and says how the current entry differs from it."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    # Set by the view after a refused save: (label, current entry, your input) rows.
+    conflict: list[tuple[str, str, str]] | None = None
+
+    def keep_input(self, current: "VersionedForm", version: int, skip=()) -> None:
+        """After an EditConflict: note how `current` (this form filled from the current entry)
+        differs from the posted input, which stays, and carry the current version from now on,
+        so that saving the kept input again is a deliberate replacement."""
+        self.conflict = self.differences(current, skip)
+        self.version.raw_data = None
+        self.version.data = version
+
+    def differences(self, current: "VersionedForm", skip=()) -> list[tuple[str, str, str]]:
+        """(label, current entry, your input) for each field where this form and `current`
+        differ."""
+        rows = []
+        for field in self:
+            if field.type in ("CSRFTokenField", "FileField") or field.name in ("version", *skip):
+                continue
+            theirs, mine = _shown(field, current[field.name].data), _shown(field, field.data)
+            if " ".join(theirs.split()) != " ".join(mine.split()):
+                rows.append((str(field.label.text), theirs, mine))
+        return rows
+
+
+def _shown(field, value) -> str:
+    """A field's value as a person reads it (a choice's label, not its key)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    labels = {key: label for key, label in (getattr(field, "choices", None) or [])}
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(str(labels.get(v, v)) for v in values)
+
+
+class ProductForm(VersionedForm):
     name = StringField("Product name", validators=[DataRequired(), Length(max=200)])
     model_number = StringField("Model / catalogue number", validators=[Optional(), Length(max=100)])
     category_id = SelectField("Category", coerce=int, validators=[DataRequired()])
@@ -117,7 +161,10 @@ class ProductForm(FlaskForm):
     )
 
     def validate_public_sources(self, field):
-        for line in split_lines(field.data):
+        lines = split_lines(field.data)
+        if len(lines) > MAX_SOURCES:
+            raise ValidationError(f"List at most {MAX_SOURCES} sources.")
+        for line in lines:
             if len(line) > 500:
                 raise ValidationError("Each source must be at most 500 characters.")
             if line.lower().startswith(("javascript:", "data:", "file:")):
@@ -155,6 +202,7 @@ class ProductForm(FlaskForm):
         self.compatible_instruments.data = ", ".join(product.compatible_instruments or [])
         self.public_sources.data = "\n".join(product.public_sources or [])
         self.specimen_types.data = product.specimen_types
+        self.version.data = product.version
 
 
 class PerformanceForm(FlaskForm):
@@ -266,7 +314,7 @@ class RevokeApprovalForm(FlaskForm):
     )
 
 
-class ApprovalClaimForm(ValidityForm):
+class ApprovalClaimForm(VersionedForm, ValidityForm):
     authority = SelectField(
         "Authority",
         choices=[("", "Choose…")] + list(AUTHORITIES.items()),
@@ -306,7 +354,7 @@ class DocumentForm(FlaskForm):
         return self
 
 
-class ManufacturerForm(FlaskForm):
+class ManufacturerForm(VersionedForm):
     name = StringField("Company name (English)", validators=[DataRequired(), Length(max=200)])
     name_ko = StringField("Company name (Korean)", validators=[Optional(), Length(max=200)])
     description = TextAreaField("About the company", validators=[Optional(), Length(max=5000)])
@@ -318,7 +366,9 @@ class ManufacturerForm(FlaskForm):
     website = StringField(
         "Website", validators=[Optional(), URL(require_tld=True), Length(max=200)]
     )
-    contact_email = EmailField("Contact e-mail for buyers", validators=[Optional(), Email()])
+    contact_email = EmailField(
+        "Contact e-mail for buyers", validators=[Optional(), Length(max=254), Email()]
+    )
     contact_email_source = StringField(
         "Where the contact e-mail comes from (a public page, a phone call …)",
         validators=[Optional(), Length(max=300)],
@@ -361,6 +411,7 @@ class ManufacturerForm(FlaskForm):
         if maker.website and not maker.website.startswith("http"):
             self.website.data = maker.website_url
         self.quality_certifications.data = ", ".join(maker.quality_certifications or [])
+        self.version.data = maker.version
 
 
 def product_form(**kwargs) -> ProductForm:

@@ -167,6 +167,11 @@ class Manufacturer(TimestampMixin, Evidence, Model):
     company_permissions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     # use_alter: users and manufacturers refer to each other, so this key is added after both.
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", use_alter=True))
+    # Optimistic locking: SQLAlchemy checks and bumps it on every UPDATE of the row, so a write
+    # based on an older read fails (StaleDataError) instead of overwriting; the edit forms carry
+    # the version they were loaded with (supplies.changes.check_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     products: Mapped[list[Product]] = relationship(
         back_populates="manufacturer", order_by="Product.name"
@@ -251,6 +256,11 @@ class Product(TimestampMixin, Model):
     key_facts: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     not_approvals: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     public_sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Optimistic locking: SQLAlchemy checks and bumps it on every UPDATE of the row, so a write
+    # based on an older read fails (StaleDataError) instead of overwriting; the edit forms carry
+    # the version they were loaded with (supplies.changes.check_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     manufacturer: Mapped[Manufacturer] = relationship(back_populates="products")
     category: Mapped[Category] = relationship(back_populates="products")
@@ -394,6 +404,11 @@ class Approval(TimestampMixin, Provenance, Model):
     valid_from: Mapped[date | None] = mapped_column(sa.Date)
     valid_until: Mapped[date | None] = mapped_column(sa.Date, index=True)
     revoked_on: Mapped[date | None] = mapped_column(sa.Date)
+    # Optimistic locking: SQLAlchemy checks and bumps it on every UPDATE of the row, so a write
+    # based on an older read fails (StaleDataError) instead of overwriting; the edit forms carry
+    # the version they were loaded with (supplies.changes.check_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     product: Mapped[Product] = relationship(back_populates="approvals")
     document: Mapped[Upload | None] = relationship(foreign_keys=[document_id])
@@ -494,3 +509,42 @@ class ExpiryReminder(Model):
     valid_until: Mapped[date] = mapped_column(sa.Date)
     days_before: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+IDENTITY_CHANGE_STATES = ("pending", "approved", "refused", "replaced", "withdrawn")
+
+
+class IdentityChange(Model):
+    """A verified manufacturer's change of the facts that say who it is (IDENTITY_FIELDS in
+    supplies/changes.py), waiting for staff review: the public profile keeps the old values
+    until staff approve it. A row is never edited by the maker: a new request replaces it, so
+    staff approve exactly what they read."""
+
+    __tablename__ = "identity_changes"
+    __table_args__ = (
+        # At most one pending request per manufacturer.
+        sa.Index(
+            "uq_identity_changes_pending",
+            "manufacturer_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(sa.ForeignKey("manufacturers.id"), index=True)
+    # {field: requested value}, and what the profile said when it was requested.
+    requested: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    previous: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Why staff refused it; the maker reads it.
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    manufacturer: Mapped[Manufacturer] = relationship()
+    requested_by: Mapped[Any] = relationship("User", foreign_keys=[requested_by_id])
+    decided_by: Mapped[Any] = relationship("User", foreign_keys=[decided_by_id])

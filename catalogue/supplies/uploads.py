@@ -1,12 +1,22 @@
-"""Uploaded documents: type checked by content, size limited, stored under a random name."""
+"""Uploaded documents: type checked by content, size limited, stored under a random name.
+
+Every check runs on the bytes in memory; only an accepted file is written, after its row is in
+the database, and a file whose transaction does not commit is removed again (issue 14: rejected
+uploads left files of up to 10 MB behind).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import secrets
+import zlib
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -15,7 +25,13 @@ from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.supplies.models import Upload
 
+logger = logging.getLogger(__name__)
+
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Files per product, and per company (quotations not counted): every product document is listed
+# on its spec sheet.
+MAX_DOCUMENTS = 20
+MAX_TITLE = 200
 DOCUMENT_KINDS = {
     "certificate": "Certificate",
     "ifu": "Instructions for use",
@@ -28,6 +44,12 @@ _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
+_TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+ACTIVE_PDF = "PDFs with scripts or embedded files are not accepted."
+UNCHECKABLE_PDF = (
+    "This PDF could not be checked (it is encrypted or damaged). Save it again as a plain PDF, "
+    "without a password, and upload that."
+)
 
 
 def sniff_type(head: bytes) -> tuple[str, str] | None:
@@ -37,50 +59,84 @@ def sniff_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def store_document(upload: FileStorage, *, kind: str, title: str | None, uploader, owner) -> Upload:
-    """Validate and store an uploaded file for a product or a manufacturer."""
+def store_document(
+    upload: FileStorage,
+    *,
+    kind: str,
+    title: str | None,
+    uploader,
+    owner,
+    accept: tuple[str, ...] = tuple(_TYPE_NAMES),
+) -> Upload:
+    """Validate and store an uploaded file for a product or a manufacturer.
+
+    `accept` narrows the content types taken (a quotation is a PDF only).
+    """
     if upload is None or not upload.filename:
         raise ServiceError("file", "Choose a file to upload.")
     if kind not in DOCUMENT_KINDS and kind != "quotation":
         raise ServiceError("kind", "Choose what kind of document this is.")
+    title = (title or "").strip() or None
+    if title and len(title) > MAX_TITLE:
+        raise ServiceError("title", f"The title can be at most {MAX_TITLE} characters.")
+    is_product = owner.__tablename__ == "products"
+    if kind != "quotation" and _document_count(owner, is_product) >= MAX_DOCUMENTS:
+        whose = "A product" if is_product else "A company"
+        raise ServiceError(
+            "file",
+            f"{whose} can have at most {MAX_DOCUMENTS} documents. Delete one before uploading "
+            "another.",
+        )
     data = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ServiceError("file", "The file is larger than 10 MB.")
     if not data:
         raise ServiceError("file", "The file is empty.")
     sniffed = sniff_type(data[:16])
-    if sniffed is None:
-        raise ServiceError("file", "Only PDF, PNG and JPEG files are accepted.")
+    if sniffed is None or sniffed[0] not in accept:
+        names = [_TYPE_NAMES[t] for t in accept]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        raise ServiceError("file", f"Only {listed} files are accepted.")
     content_type, extension = sniffed
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    storage_name = secrets.token_hex(16) + extension
-    (folder / storage_name).write_bytes(data)
+    if content_type == "application/pdf":
+        check_pdf(data)
     filename = secure_filename(upload.filename) or f"document{extension}"
     if not filename.lower().endswith(extension) and not (
         extension == ".jpg" and filename.lower().endswith(".jpeg")
     ):
         filename = Path(filename).stem + extension
+    if len(filename) > 255:
+        filename = Path(filename).stem[:200] + extension
     document = Upload(
         kind=kind,
-        title=(title or "").strip() or None,
+        title=title,
         filename=filename,
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        storage_path=storage_name,
+        storage_path=secrets.token_hex(16) + extension,
         uploaded_by_id=uploader.id if uploader else None,
     )
     if uploader is not None and uploader.role == "staff":
         # Staff upload what they have checked themselves.
         document.checked_by_id, document.checked_at = uploader.id, utcnow()
-    if owner.__tablename__ == "products":
+    if is_product:
         document.product = owner
     else:
         document.manufacturer_id = owner.id
     db.session.add(document)
-    db.session.flush()
+    db.session.flush()  # a refused row leaves no file: nothing is written yet
+    _write_with_transaction(db.session(), document_path(document), data)
     return document
+
+
+def _document_count(owner, is_product: bool) -> int:
+    if is_product:
+        condition = Upload.product_id == owner.id
+    else:
+        condition = sa.and_(Upload.manufacturer_id == owner.id, Upload.kind != "quotation")
+    count = db.session.scalar(sa.select(sa.func.count(Upload.id)).where(condition))
+    return count or 0
 
 
 def document_path(document: Upload) -> Path:
@@ -93,3 +149,153 @@ def delete_document(document: Upload) -> Path:
     db.session.delete(document)
     db.session.flush()
     return path
+
+
+# Files written in a transaction that has not committed yet, kept in the session's info: the
+# transaction's end removes them unless it committed (a later check failed, the view rolled back).
+_PENDING = "uploads_written"
+
+
+def _write_with_transaction(session: Session, path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    session.info.setdefault(_PENDING, []).append(path)
+    path.write_bytes(data)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _keep_written_files(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _remove_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:  # a savepoint: its outer transaction decides
+        return
+    for path in session.info.pop(_PENDING, []):
+        path.unlink(missing_ok=True)
+        logger.info("Removed upload %s: its transaction did not commit", path.name)
+
+
+# --- PDF content ----------------------------------------------------------------------------
+# Names of the PDF objects that run code or carry other files; a certificate or an IFU needs
+# none of them. (/OpenAction alone is harmless: it opens a page; with a script it has /JS.)
+_ACTIVE_NAMES = frozenset(
+    {b"JavaScript", b"JS", b"AA", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia",
+     b"XFA"}
+)  # fmt: skip
+_WS = rb"[\x00\t\n\x0c\r ]"
+_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)")
+_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STREAM_START = re.compile(rb">>" + _WS + rb"*stream(?:\r\n|\n)")
+_LENGTH = re.compile(
+    rb"/Length(?![0-9A-Za-z])" + _WS + rb"+(\d+)(?:" + _WS + rb"+(\d+)" + _WS + rb"+R)?"
+)
+# "/Filter /FlateDecode" or "/Filter [/ASCII85Decode /FlateDecode]"
+_FILTER = re.compile(rb"/Filter" + _WS + rb"*(\[[^\]]*\]|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)")
+_NUMBER_OBJECT = re.compile(
+    rb"(?<![0-9])(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj" + _WS + rb"*(\d+)" + _WS + rb"*endobj"
+)
+_MAX_DECODED = 32 * 1024 * 1024  # of object streams, over the whole file
+
+
+class _Uncheckable(Exception):
+    pass
+
+
+def check_pdf(data: bytes) -> None:
+    """Refuse a PDF with scripts, automatic actions, launch actions or embedded files.
+
+    A scan of the bytes, not a parser: the names above are looked for in the objects outside
+    streams and in the object streams (where PDF 1.5+ keeps objects, compressed with zlib).
+    Other streams (page contents, images, fonts) are skipped: they hold no objects, and their
+    binary data would match a name by chance.
+    """
+    try:
+        active = _has_active_names(data)
+    except _Uncheckable as error:
+        logger.info("Refused an upload: PDF not checkable (%s)", error)
+        raise ServiceError("file", UNCHECKABLE_PDF) from None
+    if active:
+        logger.info("Refused an upload: PDF with %s", active.decode(errors="replace"))
+        raise ServiceError("file", ACTIVE_PDF)
+
+
+def _has_active_names(data: bytes) -> bytes | None:
+    budget = _MAX_DECODED
+    position = 0
+    for start, end, head in _Streams(data):
+        if found := _active_name(data[position:start]):
+            return found
+        position = end
+        if b"ObjStm" in _names(head):
+            decoded = _inflate(data[start:end], head, budget)
+            budget -= len(decoded)
+            if found := _active_name(decoded):
+                return found
+    return _active_name(data[position:])
+
+
+class _Streams:
+    """(start, end, dictionary) of each stream's data whose /Length checks out; a "stream"
+    whose length does not match is left in the scanned bytes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.numbers: dict[tuple[bytes, bytes], int] | None = None
+
+    def __iter__(self):
+        data, position = self.data, 0
+        while match := _STREAM_START.search(data, position):
+            start = match.end()
+            head_from = data.rfind(b"obj", max(0, match.start() - 65536), match.start())
+            head = data[head_from if head_from >= 0 else match.start() : match.start() + 2]
+            head = _HEX_ESCAPE.sub(_unescape, head)  # "/F#69lter" is "/Filter"
+            length = self.length(head)
+            tail = data[start + length : start + length + 12] if length is not None else b""
+            if length is None or not tail.lstrip(b"\r\n").startswith(b"endstream"):
+                position = match.end()
+                continue
+            yield start, start + length, head
+            position = start + length
+
+    def length(self, head: bytes) -> int | None:
+        match = _LENGTH.search(head)
+        if match is None:
+            return None
+        if match.group(2) is None:
+            return int(match.group(1))
+        # An indirect length: "/Length 12 0 R" names an object "12 0 obj 3456 endobj".
+        if self.numbers is None:
+            self.numbers = {(m[1], m[2]): int(m[3]) for m in _NUMBER_OBJECT.finditer(self.data)}
+        return self.numbers.get((match.group(1), match.group(2)))
+
+
+def _inflate(raw: bytes, head: bytes, budget: int) -> bytes:
+    match = _FILTER.search(head)
+    filters = _NAME.findall(match.group(1)) if match else []
+    if not filters:
+        return raw
+    if filters != [b"FlateDecode"]:
+        raise _Uncheckable("object stream filters " + repr(filters))
+    inflater = zlib.decompressobj()
+    try:
+        decoded = inflater.decompress(raw, max(budget, 0) + 1)
+    except zlib.error as error:
+        raise _Uncheckable(f"object stream: {error}") from None
+    if len(decoded) > budget:
+        raise _Uncheckable("object streams too large")
+    return decoded
+
+
+def _unescape(match: re.Match) -> bytes:
+    return bytes.fromhex(match.group(1).decode())
+
+
+def _names(chunk: bytes) -> set[bytes]:
+    """The names in the bytes, "#xx" escapes undone ("/J#53" is "/JS")."""
+    return {_HEX_ESCAPE.sub(_unescape, name) for name in _NAME.findall(chunk)}
+
+
+def _active_name(chunk: bytes) -> bytes | None:
+    found = _names(chunk) & _ACTIVE_NAMES
+    return min(found) if found else None

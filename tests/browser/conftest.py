@@ -68,10 +68,14 @@ def live_server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("live")
     smtp = SmtpServer()
     smtp.start()
+    port = _free_port()
     env = {
         **os.environ,
         "FLASK_APP": "wsgi",
         "FLASK_CONFIG": "development",
+        # Links in the site's e-mails point at this server (never at the request's Host).
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "INSTANCE_DIR": str(instance),  # the rate limits' file too
         "SECRET_KEY": secrets.token_hex(16),
         "DATABASE_URL": f"sqlite:///{instance / 'catalogue.sqlite3'}",
         "SEARCH_INDEX_DIR": str(instance / "index"),
@@ -90,7 +94,6 @@ def live_server(tmp_path_factory):
         [sys.executable, "-c", SETUP_USERS.format(password=PASSWORD)],
         cwd=ROOT, env=env, check=True, capture_output=True,
     )  # fmt: skip
-    port = _free_port()
     log = (instance / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],

@@ -340,7 +340,7 @@ def test_content_forms_carry_and_require_a_csrf_token(app_factory):
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_session_id()
             session["_fresh"] = True
         forms = ("/staff/content/", "/staff/content/figures/import", "/staff/content/links/new")
         for path in forms:

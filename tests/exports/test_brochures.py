@@ -276,8 +276,10 @@ def test_stalled_running_job_is_marked_failed(client, staff, catalogue):
 def test_background_thread_runs_the_job(app, staff, catalogue):
     # The default (no Redis, not synchronous): a thread of the app process runs the job.
     app.config["EXPORT_JOBS_SYNC"] = False
+    # Links in the brochure come from SITE_URL, whatever address the job was started from.
+    app.config["SITE_URL"] = "https://portal.example"
     job = brochures.create_brochure_job(staff, {"manufacturers": ["alpha"]})
-    job.parameters = {**job.parameters, "base_url": "https://portal.example/"}
+    job.parameters = {**job.parameters, "base_url": "http://elsewhere.example/"}
     db.session.commit()
     with app.test_request_context():
         jobs.submit(job)

@@ -6,8 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from catalogue.extensions import db
+from catalogue.inquiries import services
 from catalogue.inquiries.models import Inquiry
 from catalogue.mail.models import OutboundEmail
+from catalogue.supplies.models import Category, Manufacturer, Product
 from tests.inquiries.test_journey import inquiry_form
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
@@ -76,6 +78,46 @@ def test_inquiry_submissions_are_rate_limited(app_factory, backend):
         client = app.test_client()
         codes = [client.post("/inquiry/new", data={}).status_code for _ in range(3)]
     assert codes[-1] == 429
+
+
+def test_one_form_goes_to_at_most_ten_manufacturers(client, make_product):
+    """One anonymous POST used to file 20 inquiries and mail 20 notices (issue 14, item 18)."""
+    products = [make_product() for _ in range(services.MAX_MANUFACTURERS + 1)]
+    before = (_count(Inquiry), _count(OutboundEmail))
+    too_many = client.post("/inquiry/new", data=inquiry_form([(p.slug, 10) for p in products]))
+    assert too_many.status_code == 400
+    assert "at most 10 manufacturers" in too_many.get_data(as_text=True)
+    assert (_count(Inquiry), _count(OutboundEmail)) == before
+    ten = client.post("/inquiry/new", data=inquiry_form([(p.slug, 10) for p in products[:10]]))
+    assert ten.status_code == 302 and _count(Inquiry) == before[0] + 10
+
+
+def test_the_basket_holds_products_of_at_most_ten_manufacturers(client, make_product):
+    products = [make_product() for _ in range(services.MAX_MANUFACTURERS + 1)]
+    for product in products:
+        response = client.post("/inquiry/basket/add", data={"product": product.slug})
+    with client.session_transaction() as session:
+        assert session["basket"] == [p.slug for p in products[:10]]
+    page = client.get(response.location).get_data(as_text=True)
+    assert "at most 10 manufacturers" in page
+
+
+def test_the_inquiry_rate_limit_counts_every_inquiry_a_form_files(app_factory):
+    app = app_factory("test_limits", RATELIMIT_ENABLED=True, INQUIRY_RATE_LIMIT="10 per hour")
+    with app.app_context():
+        db.create_all()
+        category = Category(slug="c", name="C", kind="diagnostic_reagent")
+        for n in range(11):
+            db.session.add(
+                Product(slug=f"p{n}", name=f"P{n}", status="published", category=category,
+                        manufacturer=Manufacturer(slug=f"m{n}", name=f"M{n}"))
+            )  # fmt: skip
+        db.session.commit()
+        client = app.test_client()
+        ten = client.post("/inquiry/new", data=inquiry_form([(f"p{n}", 10) for n in range(10)]))
+        one_more = client.post("/inquiry/new", data=inquiry_form([("p10", 10)]))
+        assert (ten.status_code, one_more.status_code) == (302, 429)
+        assert _count(Inquiry) == 10
 
 
 def test_hostile_markup_is_escaped_for_maker_officer_and_staff(client, login, world):

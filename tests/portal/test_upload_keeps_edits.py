@@ -213,7 +213,7 @@ def csrf_client(app_factory):
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_session_id()
             session["_fresh"] = True
         yield client, product
 

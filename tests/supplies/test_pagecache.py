@@ -89,23 +89,29 @@ def test_cached_pages_carry_each_visitors_own_working_csrf_token(csrf_app):
     assert tokens[0] != tokens[1]
 
 
-def test_the_inquiry_form_is_kept_too_and_each_visitor_can_send_it(csrf_app):
+def test_the_inquiry_form_is_never_kept_each_visitor_gets_its_own_form_token(csrf_app):
+    """Each inquiry form carries a one-time token (a form sent twice files once), so the
+    cache must not hand one visitor's form to the next."""
     from datetime import date, timedelta
 
+    form_tokens = set()
     for n in range(2):
         visitor = csrf_app.test_client()
         response = visitor.get("/inquiry/new?product=p")
-        assert (response.headers.get("X-Page-Cache") == "hit") == (n == 1)
+        assert response.headers.get("X-Page-Cache") != "hit"
         page = response.get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form_token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page).group(1)
+        form_tokens.add(form_token)
         sent = visitor.post(
             "/inquiry/new",
-            data={"csrf_token": token, "lines-0-product": "p", "lines-0-quantity": "500",
-                  "lines-0-unit": "tests", "name": f"Officer {n}", "organisation": "City",
-                  "email": f"officer{n}@city.example", "country": "BR", "consent": "y",
-                  "required_by": (date.today() + timedelta(days=30)).isoformat()},
+            data={"csrf_token": token, "form_token": form_token, "lines-0-product": "p",
+                  "lines-0-quantity": "500", "lines-0-unit": "tests", "name": f"Officer {n}",
+                  "organisation": "City", "email": f"officer{n}@city.example", "country": "BR",
+                  "consent": "y", "required_by": (date.today() + timedelta(days=30)).isoformat()},
         )  # fmt: skip
         assert sent.status_code == 302 and sent.location.endswith("/inquiry/sent")
+    assert len(form_tokens) == 2
 
 
 @pytest.mark.postgresql
@@ -123,3 +129,27 @@ def test_on_postgresql_the_version_is_read_again_after_its_connection_is_lost(cl
     db.session.commit()
     assert _get(client, url).headers["X-Page-Cache"] == "hit"
     assert _version_reader.local.held[1].dbapi_connection is not held
+
+
+@pytest.mark.parametrize("website", ["\x1fcsrf-token\x1f", "current marker"])
+def test_text_in_a_cached_page_is_never_replaced_by_the_visitors_token(csrf_app, website):
+    """A maker's website that holds the cache's marker is shown as written; only the hidden
+    token inputs get the visitor's token."""
+    from catalogue.lib import pagecache
+    from catalogue.supplies.models import Manufacturer
+
+    if website == "current marker":
+        website = getattr(pagecache, "_marker", "\x1fcsrf-token\x1f")
+    with csrf_app.app_context():
+        db.session.scalar(db.select(Manufacturer)).website = f"maker.example/?t={website}"
+        db.session.commit()
+    for n in range(2):
+        visitor = csrf_app.test_client()
+        response = visitor.get("/supplies/manufacturers/m")
+        assert (response.headers.get("X-Page-Cache") == "hit") == (n == 1)
+        page = response.get_data(as_text=True)
+        tokens = re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert tokens and len(set(tokens)) == 1
+        assert page.count(tokens[0]) == len(tokens)  # in the token inputs, nowhere else
+        link = re.search(r'<a href="https://maker\.example/\?t=([^"]*)"', page).group(1)
+        assert link == website

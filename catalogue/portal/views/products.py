@@ -52,12 +52,17 @@ def product_new():
     maker = services.own_manufacturer(current_user)
     form = product_form()
     if form.validate_on_submit():
-        product = changes.create_product(
-            current_user, maker, form.values(), form.specimen_types.data or []
-        )
-        db.session.commit()
-        flash("Product saved as a draft. Publish it when its facts are complete.", "success")
-        return redirect(url_for("portal.product_edit", product_id=product.id))
+        try:
+            product = changes.create_product(
+                current_user, maker, form.values(), form.specimen_types.data or []
+            )
+        except ServiceError as error:  # e.g. at the cap of products per manufacturer
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, error.message]
+        else:
+            db.session.commit()
+            flash("Product saved as a draft. Publish it when its facts are complete.", "success")
+            return redirect(url_for("portal.product_edit", product_id=product.id))
     return render_template("portal/product_new.html", form=form), (400 if form.errors else 200)
 
 
@@ -66,9 +71,17 @@ def product_edit(product_id):
     product = services.own_product(current_user, product_id)
     form = product_form()
     if form.validate_on_submit():
-        count = changes.update_product(
-            current_user, product, form.values(), form.specimen_types.data or []
-        )
+        try:
+            count = changes.update_product(
+                current_user, product, form.values(), form.specimen_types.data or [],
+                version=form.version.data,
+            )  # fmt: skip
+        except changes.EditConflict:
+            db.session.rollback()
+            current = product_form(formdata=None)
+            current.fill_from(product)
+            form.keep_input(current, product.version)
+            return _edit_page(product, form, 409)
         db.session.commit()
         flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
         if request.form.get("file") or request.files.get("file"):
@@ -180,7 +193,8 @@ def performance_delete(product_id, result_id):
 
 
 def _save_claim(product, approval, form):
-    """Shared by add and edit: store the certificate (if any) and the claim in one transaction."""
+    """Shared by add and edit: store the certificate (if any) and the claim in one transaction.
+    None when it was not saved: the form says why (an EditConflict: in form.conflict)."""
     try:
         values = form.values()
         if form.certificate.data and form.certificate.data.filename:
@@ -193,7 +207,16 @@ def _save_claim(product, approval, form):
                 owner=product,
             )
             values["document_id"] = document.id
-        saved = changes.save_approval_claim(current_user, product, approval, values)
+        saved = changes.save_approval_claim(
+            current_user, product, approval, values, version=form.version.data
+        )
+    except changes.EditConflict:
+        db.session.rollback()
+        if approval is None:  # a new claim met a newer product: nothing of the form differs
+            form.conflict = []
+        else:
+            form.keep_input(ApprovalClaimForm(formdata=None, obj=approval), approval.version)
+        return None
     except ServiceError as error:
         db.session.rollback()
         field = getattr(form, error.field or "", None)
@@ -213,9 +236,11 @@ def approval_new(product_id):
     if form.validate_on_submit() and _save_claim(product, None, form):
         flash("Approval claim saved. Portal staff will verify it.", "success")
         return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="approvals"))
+    status = 409 if form.conflict is not None else 400 if form.errors else 200
     return render_template(
-        "portal/approval_form.html", form=form, product=product, approval=None
-    ), (400 if form.errors else 200)
+        "portal/approval_form.html",
+        form=form, product=product, approval=None,
+    ), status  # fmt: skip
 
 
 @bp.route("/approvals/<int:approval_id>/edit", methods=["GET", "POST"])
@@ -226,9 +251,11 @@ def approval_edit(approval_id):
     if form.validate_on_submit() and _save_claim(product, approval, form):
         flash("Approval claim saved. Portal staff will verify it again.", "success")
         return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="approvals"))
+    status = 409 if form.conflict is not None else 400 if form.errors else 200
     return render_template(
-        "portal/approval_form.html", form=form, product=product, approval=approval
-    ), (400 if form.errors else 200)
+        "portal/approval_form.html",
+        form=form, product=product, approval=approval,
+    ), status  # fmt: skip
 
 
 @bp.post("/products/<int:product_id>/documents")

@@ -10,24 +10,54 @@ from catalogue.supplies import services as supplies_services
 from catalogue.supplies.forms import DocumentForm, ManufacturerForm
 
 
+def _fill(form: ManufacturerForm, maker) -> ManufacturerForm:
+    """The profile as the maker last asked for it: a pending identity change's values stand
+    in for the public ones, so saving again keeps the request as it is."""
+    form.fill_from(maker)
+    pending = changes.pending_identity_change(maker)
+    for field, value in (pending.requested if pending else {}).items():
+        form[field].data = value
+    return form
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 def profile_edit():
     maker = services.own_manufacturer(current_user)
     form = ManufacturerForm()
     if form.validate_on_submit():
-        count = changes.update_manufacturer(current_user, maker, form.values())
-        db.session.commit()
-        flash(f"Profile saved ({count} change{'' if count == 1 else 's'}).", "success")
-        return redirect(url_for("portal.profile_edit"))
+        try:
+            saved = changes.update_manufacturer(
+                current_user, maker, form.values(), version=form.version.data
+            )
+        except changes.EditConflict:
+            db.session.rollback()
+            current = _fill(ManufacturerForm(formdata=None), maker)
+            form.keep_input(current, maker.version, skip=("contact_email_source",))
+        else:
+            db.session.commit()
+            flash(
+                f"Profile saved ({saved.changed} change{'' if saved.changed == 1 else 's'}).",
+                "success",
+            )
+            if saved.requested:
+                fields = ", ".join(changes.IDENTITY_LABELS[f] for f in saved.requested)
+                flash(
+                    f"Your change of {fields} waits for CAC staff review: buyers see the "
+                    "current details until staff approve it.",
+                    "info",
+                )
+            return redirect(url_for("portal.profile_edit"))
     if not form.is_submitted():
-        form.fill_from(maker)
+        _fill(form, maker)
+    status = 409 if form.conflict is not None else 400 if form.errors else 200
     return render_template(
         "portal/profile_edit.html",
         form=form,
         maker=maker,
+        identity_change=changes.latest_identity_change(maker),
         documents=supplies_services.company_uploads(maker),
         document_form=DocumentForm(),
-    ), (400 if form.errors else 200)
+    ), status
 
 
 @bp.get("/profile/history")

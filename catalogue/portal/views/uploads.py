@@ -1,6 +1,6 @@
 """Company documents and downloads of the manufacturer's own files."""
 
-from flask import flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, send_file, url_for
 from flask_login import current_user
 
 from catalogue.audit.services import record_change
@@ -8,8 +8,9 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.portal import services
 from catalogue.portal.views import bp
+from catalogue.supplies import changes
 from catalogue.supplies.forms import DocumentForm
-from catalogue.supplies.uploads import delete_document, document_path, store_document
+from catalogue.supplies.uploads import document_path, store_document
 
 
 def store_posted_document(owner, form: DocumentForm) -> bool:
@@ -73,12 +74,21 @@ def document_download(document_id):
 @bp.post("/documents/<int:document_id>/delete")
 def document_delete(document_id):
     document = services.own_upload(current_user, document_id)
-    owner = document.product or services.own_manufacturer(current_user)
-    record_change(current_user, owner, "documents", document.filename, None)
-    path = delete_document(document)
+    product_id = document.product_id
+    try:
+        path, unlinked = changes.remove_upload(current_user, document)
+    except ServiceError as error:
+        db.session.rollback()
+        abort(409, description=error.message)
     db.session.commit()
     path.unlink(missing_ok=True)  # only once the row is gone for good
     flash("Upload deleted.", "success")
-    if document.product_id:
-        return redirect(url_for("portal.product_edit", product_id=document.product_id))
+    for approval in unlinked:
+        flash(
+            f"It was the document of the approval claim “{approval.authority_label}”, which no "
+            "longer has a document.",
+            "info",
+        )
+    if product_id:
+        return redirect(url_for("portal.product_edit", product_id=product_id))
     return redirect(url_for("portal.profile_edit", _anchor="documents"))

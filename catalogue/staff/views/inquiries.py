@@ -1,7 +1,6 @@
 """Staff oversight of inquiries: every inquiry, the staff desk's actions on one, response times
 per manufacturer, CSV export."""
 
-import csv
 import io
 from typing import cast
 
@@ -13,9 +12,9 @@ from catalogue.extensions import db
 from catalogue.inquiries import buyer, desk, forms, metrics
 from catalogue.inquiries import services as inquiries
 from catalogue.inquiries.models import STATE_LABELS, Inquiry
+from catalogue.lib import spreadsheet
 from catalogue.lib.dates import aware
 from catalogue.lib.paging import page_arg
-from catalogue.lib.spreadsheet import csv_safe
 from catalogue.staff import services
 from catalogue.staff.views import bp
 
@@ -172,7 +171,7 @@ def inquiry_close(inquiry_id):
 def inquiry_csv():
     rows = services.filtered_inquiries(*_filters())
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)  # every text cell made safe for spreadsheets
     writer.writerow(
         ["reference", "created_at", "manufacturer", "organisation", "country", "status",
          "status_label", "route", "first_response_at", "hours_to_first_response",
@@ -184,10 +183,10 @@ def inquiry_csv():
             delta = aware(i.first_response_at) - aware(i.created_at)
             hours = round(delta.total_seconds() / 3600, 1)
         writer.writerow(
-            [i.reference, i.created_at.isoformat(), csv_safe(i.manufacturer.name),
-             csv_safe(i.organisation), i.country, i.status, i.status_label, i.route,
+            [i.reference, i.created_at.isoformat(), i.manufacturer.name, i.organisation,
+             i.country, i.status, i.status_label, i.route,
              i.first_response_at.isoformat() if i.first_response_at else "",
-             "" if hours is None else hours, csv_safe(i.closed_reason or "")]
+             "" if hours is None else hours, i.closed_reason or ""]
         )  # fmt: skip
     return Response(
         out.getvalue(),

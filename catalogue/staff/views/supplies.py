@@ -44,7 +44,14 @@ def manufacturer_detail(manufacturer_id):
     form = ManufacturerForm()
     if form.validate_on_submit():
         try:
-            count = changes.update_manufacturer(current_user, maker, form.values())
+            saved = changes.update_manufacturer(
+                current_user, maker, form.values(), version=form.version.data
+            )
+        except changes.EditConflict:
+            db.session.rollback()
+            current = ManufacturerForm(formdata=None)
+            current.fill_from(maker)
+            form.keep_input(current, maker.version)
         except ServiceError as error:
             db.session.rollback()
             assert error.field is not None  # update_manufacturer names the field
@@ -52,6 +59,7 @@ def manufacturer_detail(manufacturer_id):
             field.errors = [*field.errors, error.message]
         else:
             db.session.commit()
+            count = saved.changed
             flash(f"Profile saved ({count} change{'' if count == 1 else 's'}).", "success")
             return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
     if not form.is_submitted():
@@ -59,23 +67,30 @@ def manufacturer_detail(manufacturer_id):
     return _manufacturer_page(maker, form=form)
 
 
-def _manufacturer_page(maker: Manufacturer, form=None, evidence_form=None):
+def _manufacturer_page(
+    maker: Manufacturer, form=None, evidence_form=None, status=None, refusal=None
+):
     if form is None:
         form = ManufacturerForm(formdata=None)
         form.fill_from(maker)
     evidence_form = evidence_form or EvidenceForm(formdata=None)
+    if status is None:
+        status = 409 if form.conflict is not None else 200
+        status = 400 if form.errors or evidence_form.errors else status
     return render_template(
         "staff/manufacturer_detail.html",
         maker=maker,
         form=form,
         evidence_form=evidence_form,
+        identity_change=changes.pending_identity_change(maker),
+        refusal=refusal or {},
         # ?email= pre-fills the invitation (the "Invite a maker user" link of an inquiry).
         invite_form=InviteForm(email=request.args.get("email", "").strip()[:254] or None),
         users=services.manufacturer_users(maker),
         products=services.manufacturer_products(maker),
         documents=supplies_services.company_uploads(maker),
         records=history_of(maker),
-    ), (400 if form.errors or evidence_form.errors else 200)
+    ), status
 
 
 @bp.post("/manufacturers/<int:manufacturer_id>/verification")
@@ -105,6 +120,53 @@ def manufacturer_withdraw_verification(manufacturer_id):
     changes.withdraw_manufacturer_verification(current_user, maker)
     db.session.commit()
     flash(f"{maker.name}: profile no longer verified.", "success")
+    return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
+
+
+def _identity_change_id() -> int:
+    change_id = request.form.get("change_id", type=int)
+    if change_id is None:
+        abort(400, description="Say which request you reviewed.")
+    return change_id
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/identity-change/approve")
+def identity_change_approve(manufacturer_id):
+    """Apply the maker's requested change of its names, website, contact e-mail or export
+    permission number (see supplies.changes.approve_identity_change)."""
+    maker = _manufacturer(manufacturer_id)
+    try:
+        unverified = changes.approve_identity_change(current_user, maker, _identity_change_id())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _manufacturer_page(maker, status=409)
+    db.session.commit()
+    flash(f"{maker.name}: the requested change is applied.", "success")
+    if unverified:
+        flash(
+            "The profile is no longer verified: its evidence was about the old details. Verify "
+            "it again below with the evidence of a check of the new ones.",
+            "warning",
+        )
+    return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/identity-change/refuse")
+def identity_change_refuse(manufacturer_id):
+    maker = _manufacturer(manufacturer_id)
+    reason = request.form.get("reason", "")
+    try:
+        changes.refuse_identity_change(current_user, maker, _identity_change_id(), reason)
+    except ServiceError as error:
+        db.session.rollback()
+        if error.field != "reason":  # the request changed meanwhile
+            flash(error.message, "error")
+            return _manufacturer_page(maker, status=409)
+        refusal = {"reason": reason[:500], "error": error.message}
+        return _manufacturer_page(maker, status=400, refusal=refusal)
+    db.session.commit()
+    flash(f"{maker.name}: the requested change is refused; the manufacturer sees why.", "success")
     return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
 
 
@@ -139,12 +201,20 @@ def product_edit(product_id):
     product = _product(product_id)
     form = product_form()
     if form.validate_on_submit():
-        count = changes.update_product(
-            current_user, product, form.values(), form.specimen_types.data or []
-        )
-        db.session.commit()
-        flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
-        return redirect(url_for("staff.product_edit", product_id=product.id))
+        try:
+            count = changes.update_product(
+                current_user, product, form.values(), form.specimen_types.data or [],
+                version=form.version.data,
+            )  # fmt: skip
+        except changes.EditConflict:
+            db.session.rollback()
+            current = product_form(formdata=None)
+            current.fill_from(product)
+            form.keep_input(current, product.version)
+        else:
+            db.session.commit()
+            flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
+            return redirect(url_for("staff.product_edit", product_id=product.id))
     if not form.is_submitted():
         form.fill_from(product)
     return render_template(
@@ -154,7 +224,7 @@ def product_edit(product_id):
         performance_form=StaffPerformanceForm(prefix="perf", formdata=None),
         document_form=DocumentForm(),
         records=history_of(product),
-    ), (400 if form.errors else 200)
+    ), (409 if form.conflict is not None else 400 if form.errors else 200)
 
 
 @bp.post("/products/<int:product_id>/status")
