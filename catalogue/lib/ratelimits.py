@@ -73,20 +73,22 @@ class SQLiteFileStorage(Storage):
                 connection.execute("DELETE FROM rate_limits WHERE expires_at <= ?", (now,))
         return int(count)
 
-    def _live(self, column: str, key: str):
+    def _live(self, key: str) -> tuple[int, float] | None:
+        """(count, expires_at) of a window that has not ended yet."""
         with closing(self._connect()) as connection:
             row = connection.execute(
-                f"SELECT {column} FROM rate_limits WHERE key = ? AND expires_at > ?",  # noqa: S608 (a column name of ours)
+                "SELECT count, expires_at FROM rate_limits WHERE key = ? AND expires_at > ?",
                 (key, time.time()),
             ).fetchone()
-        return row[0] if row else None
+        return (int(row[0]), float(row[1])) if row else None
 
     def get(self, key: str) -> int:
-        return int(self._live("count", key) or 0)
+        live = self._live(key)
+        return live[0] if live else 0
 
     def get_expiry(self, key: str) -> float:
-        expires_at = self._live("expires_at", key)
-        return float(expires_at) if expires_at is not None else time.time()
+        live = self._live(key)
+        return live[1] if live else time.time()
 
     def check(self) -> bool:
         try:
