@@ -199,7 +199,19 @@ def complete_registration(token: str) -> tuple[User, int]:
     if find_user_by_email(record.email) is not None:
         raise ServiceError(None, "An account with this address exists already: please sign in.")
     _use(record)
-    details, record.payload = record.payload, None  # the password hash stays only on the user
+    details = record.payload
+    # The password hash stays only on the user, not on this address's other registration links
+    # (which still say the account exists, when used).
+    others = db.session.scalars(
+        sa.select(AccountToken).where(
+            AccountToken.purpose == "registration",
+            AccountToken.email == record.email,
+            AccountToken.id != record.id,
+        )
+    )
+    for other in others:
+        other.payload = {k: v for k, v in (other.payload or {}).items() if k != "password_hash"}
+    record.payload = None
     user = User(
         email=record.email,
         role="officer",
@@ -404,3 +416,5 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
         raise ServiceError(None, "You cannot deactivate your own account.")
     apply_changes(actor, user, {"active": active})
+    if not active:
+        end_sessions(user)  # reactivation does not bring the old sessions back

@@ -14,8 +14,7 @@ SORT_LABELS = {
     "relevance": "Relevance",
     "name": "Name",
     "newest": "Newest",
-    "sensitivity": "Sensitivity, highest first",
-    "specificity": "Specificity, highest first",
+    **{key: supplies.SORTS[key][0] for key in ("sensitivity", "specificity")},
 }
 
 

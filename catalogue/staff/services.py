@@ -14,7 +14,13 @@ from catalogue.extensions import db
 from catalogue.inquiries.models import Inquiry, ReferenceRate
 from catalogue.lib.dates import today, utcnow
 from catalogue.mail.models import OutboundEmail
-from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product
+from catalogue.supplies.models import (
+    CURRENT_STATES,
+    Approval,
+    Manufacturer,
+    PerformanceResult,
+    Product,
+)
 
 STALE_AFTER = timedelta(days=180)
 EXPIRING_WITHIN = timedelta(days=60)
@@ -54,7 +60,11 @@ def waiting_work() -> dict:
         "unverified_makers": unverified_makers,
         "stale_products": stale,
         "expiring": expiring_approvals(),
-        "expired": expired_approvals(),
+        "expired_count": db.session.scalar(
+            sa.select(sa.func.count(Approval.id)).where(
+                Approval.status.in_(CURRENT_STATES), Approval.valid_until < today()
+            )
+        ),
     }
 
 
@@ -62,7 +72,7 @@ def _current_approvals():
     """Approvals that count for buyers unless expired: not rejected or revoked."""
     return (
         sa.select(Approval)
-        .where(Approval.status.in_(("public_source", "claimed", "verified")))
+        .where(Approval.status.in_(CURRENT_STATES))
         .options(selectinload(Approval.product).selectinload(Product.manufacturer))
     )
 

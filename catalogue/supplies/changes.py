@@ -237,12 +237,7 @@ def update_performance(actor, product: Product, result: PerformanceResult, value
     changed = apply_changes(actor, result, _performance_values(actor, values))
     if changed and actor.role != "staff" and result.status != "claimed":
         # A rejected figure set the maker corrects goes back to staff as a new claim.
-        apply_changes(
-            actor,
-            result,
-            {"status": "claimed", "rejection_reason": None, "verified_by_id": None,
-             "verified_at": None},
-        )  # fmt: skip
+        apply_changes(actor, result, NO_EVIDENCE | {"status": "claimed", "rejection_reason": None})
     if changed:
         record_change(actor, product, "performance", before, _performance_text(result))
         product.updated_at = utcnow()

@@ -49,6 +49,9 @@ STATE_LABELS = {
 }
 APPROVAL_STATES = ("public_source", "claimed", "verified", "rejected", "revoked")
 PERFORMANCE_STATES = ("public_source", "claimed", "verified", "rejected")
+# The stored states that still count for a buyer, most trusted first (an approval also needs
+# its valid-until date ahead).
+CURRENT_STATES = ("verified", "public_source", "claimed")
 # Who reported a performance figure. Anything but the manufacturer's own study is locked
 # against the manufacturer's edits.
 REPORTERS = {
@@ -293,14 +296,13 @@ class Product(TimestampMixin, Model):
     @property
     def studies_by_trust(self) -> list[PerformanceResult]:
         """Performance results a buyer may see, most trustworthy first: independent before the
-        manufacturer's, verified before stated in a public source before claimed, then the
-        larger sample. Rejected results are left out. (supplies.services._headline_value
-        orders the same way in SQL, for filters and sorting.)"""
-        states = ("verified", "public_source", "claimed")
+        manufacturer's (a maker's unverified claim of independence does not count), verified
+        before stated in a public source before claimed, then the larger sample. Rejected
+        results are left out. (supplies.services._headline_value orders the same way in SQL.)"""
 
         def trust(r: PerformanceResult) -> tuple:
-            state = states.index(r.status) if r.status in states else len(states)
-            return (not r.is_independent, state, r.sample_size is None, -(r.sample_size or 0))
+            state = CURRENT_STATES.index(r.status) if r.status in CURRENT_STATES else 3
+            return (not r.ranks_as_independent, state, r.sample_size is None, -(r.sample_size or 0))
 
         shown = [r for r in self.performance if r.status != "rejected"]
         return sorted(shown, key=lambda r: (*trust(r), r.id or 0))
@@ -366,6 +368,12 @@ class PerformanceResult(Provenance, Model):
     @property
     def is_independent(self) -> bool:
         return self.reported_by in INDEPENDENT_REPORTERS
+
+    @property
+    def ranks_as_independent(self) -> bool:
+        """Independent for ranking: a maker's own word that a study was independent counts only
+        once staff have verified it (supplies.services._headline_value ranks alike in SQL)."""
+        return self.is_independent and (self.entered_by != "manufacturer" or self.is_verified)
 
     @property
     def maker_may_change(self) -> bool:
@@ -440,7 +448,7 @@ class Approval(TimestampMixin, Provenance, Model):
     @property
     def is_current(self) -> bool:
         """Counts for a buyer today: not rejected, revoked or expired."""
-        return self.state in ("public_source", "claimed", "verified")
+        return self.state in CURRENT_STATES
 
     @property
     def date_label(self) -> str | None:

@@ -14,6 +14,7 @@ from catalogue.extensions import db
 from catalogue.lib.dates import today
 from catalogue.supplies.models import (
     AUTHORITY_SHORT,
+    CURRENT_STATES,
     INDEPENDENT_REPORTERS,
     REPORTERS,
     STATE_LABELS,
@@ -46,8 +47,6 @@ SORTS = {
 }
 # Query arguments of the minimum headline figures, and the figure each one bounds.
 MINIMUMS = {"min_sensitivity": "sensitivity", "min_specificity": "specificity"}
-# Approvals that count for a buyer today (expiry is checked against the date as well).
-CURRENT_STATES = ("verified", "public_source", "claimed")
 # Facets whose values have labels of their own, in the order they are shown.
 _FIXED_LABELS = {
     "approval": AUTHORITY_SHORT,
@@ -161,7 +160,9 @@ def _headline_value(figure: str):
     """The product's headline sensitivity or specificity (Product.headline_performance's);
     NULL when the headline study reports agreement (PPA/NPA), a different measure."""
     r = sa.orm.aliased(PerformanceResult)
-    independent = sa.case((r.reported_by.in_(INDEPENDENT_REPORTERS), 0), else_=1)
+    # As PerformanceResult.ranks_as_independent: a maker's unverified claim does not count.
+    vouched = sa.or_(r.entered_by != "manufacturer", r.status == "verified")
+    independent = sa.case((sa.and_(r.reported_by.in_(INDEPENDENT_REPORTERS), vouched), 0), else_=1)
     state = sa.case({s: n for n, s in enumerate(CURRENT_STATES)}, value=r.status, else_=3)
     value = sa.case((r.measure == "ppa_npa", sa.null()), else_=getattr(r, figure))
     return (

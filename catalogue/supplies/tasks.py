@@ -22,12 +22,10 @@ from catalogue.lib import dates
 from catalogue.lib.periodic import start_periodic_thread
 from catalogue.lib.urls import external_url
 from catalogue.mail.services import queue_email
-from catalogue.supplies.models import Approval, ExpiryReminder
+from catalogue.supplies.models import CURRENT_STATES, Approval, ExpiryReminder
 
 # Days before valid_until that the manufacturer is reminded.
 REMINDER_DAYS = (30, 7)
-# Stored states that still count for buyers: rejected and revoked approvals are not reminded.
-CURRENT_STATES = ("public_source", "claimed", "verified")
 
 
 def due_reminder(days_left: int) -> int | None:

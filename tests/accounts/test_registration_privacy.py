@@ -118,3 +118,20 @@ def test_the_password_reset_request_answers_the_same_way(app, make_user):
                         _without_tokens(page.get_data(as_text=True))))  # fmt: skip
     assert answers[0] == answers[1]
     assert [m.kind for m in _mail()] == ["password_reset"]
+
+
+def test_once_registered_no_registration_link_of_the_address_keeps_a_password_hash(app):
+    from catalogue.accounts import services
+    from catalogue.accounts.models import AccountToken
+
+    services.register_officer(ADDRESS, GOOD_PASSWORD, name="Ana Souza")
+    services.register_officer(ADDRESS, GOOD_PASSWORD, name="Ana Souza")  # asked twice
+    db.session.commit()
+    links = [re.search(r"/account/register/(\S+)", m.body_text).group(1) for m in _mail()]
+    assert len(links) == 2
+    services.complete_registration(links[-1])
+    db.session.commit()
+    left = db.session.scalars(
+        sa.select(AccountToken).where(AccountToken.purpose == "registration")
+    ).all()
+    assert all(not (t.payload or {}).get("password_hash") for t in left)

@@ -185,3 +185,18 @@ def test_using_one_reset_link_ends_the_others(site, used):
     # A link asked for afterwards works.
     browser.post("/account/password-reset", data={"email": EMAIL})
     assert browser.get(_reset_links(site)[-1]).status_code == 200
+
+
+def test_deactivation_ends_sessions_so_reactivation_does_not_bring_them_back(site):
+    browser = site.test_client()
+    _sign_in(browser)
+    copied = _with_cookie(site, "session", browser.get_cookie("session").value)
+    with site.app_context():
+        staff = User(email="staff@cac.example", role="staff", name="Staff")
+        db.session.add(staff)
+        user = db.session.scalar(sa.select(User).where(User.email == EMAIL))
+        services.set_user_active(staff, user, False)
+        db.session.commit()
+        services.set_user_active(staff, user, True)
+        db.session.commit()
+    assert not _opens_account(copied)

@@ -30,6 +30,7 @@ def _study(sensitivity, specificity, **fields):
         "specificity": specificity,
         "reported_by": "manufacturer",
         "status": "public_source",
+        "entered_by": "seed",  # a public-source row comes from the seed
     }
     return values | fields
 

@@ -43,6 +43,7 @@ def _study(sensitivity=None, specificity=None, **fields):
         "specificity": specificity,
         "reported_by": "manufacturer",
         "status": "public_source",
+        "entered_by": "seed",  # a public-source row comes from the seed
     }
     return values | fields
 
@@ -317,3 +318,16 @@ def test_sort_by_sensitivity_puts_the_highest_first_and_unknown_last(client, ran
     html = _text(client.get("/supplies/products/?sort=specificity"))
     assert _product_links(html)[:2] == ["low", "high"]
     assert '<option value="specificity" selected>' in html
+
+
+def test_a_makers_unverified_claim_of_independence_does_not_head_the_card(client, make_product):
+    make_product(
+        slug="zeta-kit",
+        name="Zeta Kit",
+        performance=[
+            _study(99, 99, reported_by="field", status="claimed", entered_by="manufacturer"),
+            _study(90, 97, sample_size=300),
+        ],
+    )
+    product = db.session.scalar(sa.select(Product).where(Product.slug == "zeta-kit"))
+    assert product.headline_performance.sensitivity == 90

@@ -66,7 +66,7 @@ def _render_check(fact, template: str, evidence_form=None, reject_form=None, sta
     ), status
 
 
-def _verify(fact, template: str, verify, done_url: str):
+def _verify(fact, template: str, verify, done_url: str, done: str):
     """Verify with the posted evidence; on refusal show the form again with its messages."""
     form = EvidenceForm()
     if form.validate():
@@ -80,18 +80,20 @@ def _verify(fact, template: str, verify, done_url: str):
                 flash(error.message, "warning")
         else:
             db.session.commit()
+            flash(f"Verified: {done}.", "success")
             return redirect(done_url)
     flash("Not verified: record the evidence of your check.", "error")
     return _render_check(fact, template, evidence_form=form, status=400)
 
 
-def _reject(fact, template: str, reject, done_url: str):
+def _reject(fact, template: str, reject, done_url: str, done: str):
     form = RejectClaimForm()
     if not form.validate():
         return _render_check(fact, template, reject_form=form, status=400)
     assert form.reason.data  # DataRequired
     reject(current_user, fact, form.reason.data)
     db.session.commit()
+    flash(f"Rejected: {done}.", "success")
     return redirect(done_url)
 
 
@@ -106,23 +108,21 @@ def claim_detail(approval_id):
 @bp.post("/claims/<int:approval_id>/verify")
 def claim_verify(approval_id):
     approval = db.get_or_404(Approval, approval_id)
-    response = _verify(
-        approval, "staff/claim_detail.html", changes.verify_approval, url_for("staff.claim_list")
-    )
-    if approval.is_verified:
-        flash(f"Verified: {approval.product.name} — {approval.authority_label}.", "success")
-    return response
+    done = f"{approval.product.name} — {approval.authority_label}"
+    return _verify(
+        approval, "staff/claim_detail.html", changes.verify_approval, url_for("staff.claim_list"),
+        done,
+    )  # fmt: skip
 
 
 @bp.post("/claims/<int:approval_id>/reject")
 def claim_reject(approval_id):
     approval = db.get_or_404(Approval, approval_id)
-    response = _reject(
-        approval, "staff/claim_detail.html", changes.reject_approval, url_for("staff.claim_list")
-    )
-    if approval.status == "rejected":
-        flash(f"Rejected: {approval.product.name} — {approval.authority_label}.", "success")
-    return response
+    done = f"{approval.product.name} — {approval.authority_label}"
+    return _reject(
+        approval, "staff/claim_detail.html", changes.reject_approval, url_for("staff.claim_list"),
+        done,
+    )  # fmt: skip
 
 
 # --- Performance results --------------------------------------------------------------------
@@ -136,20 +136,18 @@ def claim_result_detail(result_id):
 @bp.post("/claims/performance/<int:result_id>/verify")
 def claim_result_verify(result_id):
     result = db.get_or_404(Result, result_id)
-    response = _verify(
-        result, "staff/result_detail.html", changes.verify_fact, url_for("staff.claim_result_list")
-    )
-    if result.is_verified:
-        flash(f"Verified: {result.product.name} — {result.study}.", "success")
-    return response
+    done = f"{result.product.name} — {result.study}"
+    return _verify(
+        result, "staff/result_detail.html", changes.verify_fact,
+        url_for("staff.claim_result_list"), done,
+    )  # fmt: skip
 
 
 @bp.post("/claims/performance/<int:result_id>/reject")
 def claim_result_reject(result_id):
     result = db.get_or_404(Result, result_id)
-    response = _reject(
-        result, "staff/result_detail.html", changes.reject_fact, url_for("staff.claim_result_list")
-    )
-    if result.status == "rejected":
-        flash(f"Rejected: {result.product.name} — {result.study}.", "success")
-    return response
+    done = f"{result.product.name} — {result.study}"
+    return _reject(
+        result, "staff/result_detail.html", changes.reject_fact,
+        url_for("staff.claim_result_list"), done,
+    )  # fmt: skip
