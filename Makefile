@@ -8,7 +8,7 @@ PORT ?= 5000
 STAFF_EMAIL ?= staff@example.org
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast check lint install install-test system-deps browser-deps bench clean
+.PHONY: run test test-fast test-cluster check lint install install-test system-deps browser-deps cluster-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,22 @@ test: install-test
 # The quick tier while working: SQLite only, no browser.
 test-fast: install-test
 	env -u TEST_DATABASE_URL $(BIN)/pytest -m "not browser"
+
+# Two web nodes behind nginx, a worker, PostgreSQL (the local server), Redis and an S3 server,
+# started from deploy/ by tests/cluster/cluster.py; about two minutes, timings printed.
+test-cluster: install-test cluster-deps
+	$(BIN)/pytest -s tests/cluster --cluster
+
+# The cluster test's nginx and redis-server are Debian's (moto_server comes with the test extra).
+cluster-deps:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  echo "Installing nginx for the cluster test (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  echo "Installing redis-server for the cluster test (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	fi
 
 # Every benchmark script in bench/ prints its figures (see the README for the targets).
 bench: install-test $(VENV)/.installed-bench

@@ -153,6 +153,8 @@ keepalive = 5  # seconds an idle kept-alive connection stays open
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
+# Each line starts with the client's address as the app sees it: with TRUSTED_PROXIES set, the
+# app's ProxyFix rewrites REMOTE_ADDR in the request's environ, the one this log reads afterwards.
 accesslog = "-"
 # No control socket: its default path is one per user ($HOME/.gunicorn), which a second server of
 # the same user (another checkout, the tests) would take over.

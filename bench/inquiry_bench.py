@@ -164,8 +164,8 @@ def bench_over_http() -> None:
         env = {
             **os.environ, "FLASK_APP": "wsgi", "FLASK_CONFIG": "development",
             "SECRET_KEY": secrets.token_hex(16), "DATABASE_URL": database,
-            "SEARCH_INDEX_DIR": str(work / "index"), "EXPORT_DIR": str(work / "exports"),
-            "UPLOAD_DIR": str(work / "uploads"), "MAIL_OUTBOX_DIR": str(work / "outbox"),
+            "SEARCH_INDEX_DIR": str(work / "index"), "STORAGE_DIR": str(work / "storage"),
+            "MAIL_OUTBOX_DIR": str(work / "outbox"),
             "RATELIMIT_ENABLED": "0",  # one client files far more inquiries than it may
         }  # fmt: skip
         env.pop("MAIL_SERVER", None)

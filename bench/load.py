@@ -13,6 +13,9 @@ TEST_DATABASE_URL is set, on PostgreSQL too, it:
    requests/s, p50/p95/p99 per kind, the errors and the CPU time Locust itself used (it shares
    the two cores with the server);
 5. checks that every inquiry Locust saw accepted is in the database with a unique reference.
+Then it runs the same mix through nginx in front of two nodes on PostgreSQL (the cluster of
+`make test-cluster`, tests/cluster/cluster.py: deploy/'s units, a worker, Redis, an S3 server),
+and prints its throughput and p95 beside the single-node figures of this run.
 Targets: 0 errors, 0 lost inquiries; catalogue pages >= 30 % of the ceiling's throughput;
 catalogue p95 <= 50 ms at 16 concurrent clients.
 """
@@ -110,7 +113,7 @@ def warm_up(base: str, products: list[str], makers: list[str]) -> None:
     print(f"warm-up: {len(paths)} first visits in {time.perf_counter() - started:.1f} s")
 
 
-def run_backend(label: str, database_url: str, workdir: Path) -> None:
+def run_backend(label: str, database_url: str, workdir: Path) -> dict:
     print(f"\n=== {label} ===")
     env = {
         **os.environ,
@@ -119,8 +122,7 @@ def run_backend(label: str, database_url: str, workdir: Path) -> None:
         "SECRET_KEY": secrets.token_hex(16),
         "DATABASE_URL": database_url,
         "SEARCH_INDEX_DIR": str(workdir / "index"),
-        "EXPORT_DIR": str(workdir / "exports"),
-        "UPLOAD_DIR": str(workdir / "uploads"),
+        "STORAGE_DIR": str(workdir / "storage"),
         "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
         "RATELIMIT_ENABLED": "0",  # the load submits far more inquiries than one client may
     }
@@ -181,11 +183,57 @@ def run_backend(label: str, database_url: str, workdir: Path) -> None:
         )
         p95 = stats.get("catalogue", {}).get("p95")
         print(f"catalogue p95 under the mix: {p95} ms (target <= 50 ms)")
+        return stats
     finally:
         app_server.terminate()
         bare_server.terminate()
         app_server.wait(timeout=30)
         bare_server.wait(timeout=30)
+
+
+def run_cluster(workdir: Path) -> dict | None:
+    """The same mix through nginx in front of two nodes (PostgreSQL, Redis, S3, a worker)."""
+    print("\n=== two nodes behind nginx (PostgreSQL) ===")
+    missing = [tool for tool in ("nginx", "redis-server") if not shutil.which(tool)]
+    missing += [] if (BIN / "moto_server").exists() else ["moto_server"]
+    if missing:
+        print(f"skipped: {', '.join(missing)} missing (`make test-cluster` installs them)")
+        return None
+    from tests.cluster.cluster import Cluster
+
+    folder = workdir / "cluster"
+    folder.mkdir()
+    started = time.perf_counter()
+    # The load submits far more inquiries than one client may.
+    with Cluster(folder, extra_env={"RATELIMIT_ENABLED": "0"}) as cluster:
+        print(f"cluster up in {time.perf_counter() - started:.1f} s")
+        products = [s for (s,) in cluster.sql(
+            "SELECT slug FROM products WHERE status = 'published' ORDER BY id")]  # fmt: skip
+        makers = [s for (s,) in cluster.sql("SELECT slug FROM manufacturers ORDER BY id")]
+        warm_up(cluster.url, products, makers)
+        before = len(cluster.sql("SELECT reference FROM inquiries"))
+        stats = _locust(
+            cluster.url, dict(os.environ), folder, "cluster", products, makers, "/search"
+        )
+        references = [r for (r,) in cluster.sql("SELECT reference FROM inquiries")]
+    row = stats.get("inquiry", {})
+    accepted = row.get("count", 0) - row.get("failures", 0)
+    new = len(references) - before
+    print(
+        f"inquiries accepted: {accepted}, new in the database: {new}, references unique: "
+        f"{len(set(references)) == len(references)}, lost: {max(accepted - new, 0)}"
+    )
+    return stats
+
+
+def compare(runs: dict[str, dict]) -> None:
+    """Throughput and p95 of the mix, one node beside two behind nginx (this run's figures)."""
+    print(f"\nmixed workload, {USERS} users, {MIX_SECONDS} s, same machine and run:")
+    print(f"{'set-up':<34}{'req/s':>8}{'p95 ms':>8}{'catalogue p95':>15}{'errors':>8}")
+    for label, stats in runs.items():
+        total, pages = stats.get("Aggregated", {}), stats.get("catalogue", {})
+        print(f"{label:<34}{total.get('rps', 0):>8.1f}{total.get('p95', 0):>8.0f}"
+              f"{pages.get('p95', 0):>15.0f}{total.get('failures', 0):>8}")  # fmt: skip
 
 
 def _locust(base, env, workdir, label, products, makers, search_path) -> dict:
@@ -265,7 +313,8 @@ def main() -> None:
         sys.exit("wrk is missing: `make bench` installs Debian's wrk package")
     with tempfile.TemporaryDirectory(prefix="cac-load-") as tmp:
         workdir = Path(tmp)
-        run_backend("SQLite", f"sqlite:///{workdir / 'load.sqlite3'}", workdir)
+        runs = {"one node, SQLite": run_backend(
+            "SQLite", f"sqlite:///{workdir / 'load.sqlite3'}", workdir)}  # fmt: skip
         pg = os.environ.get("TEST_DATABASE_URL")
         if pg:
             import sqlalchemy as sa
@@ -276,9 +325,13 @@ def main() -> None:
                 conn.execute(sa.text("CREATE SCHEMA bench_load"))
             engine.dispose()
             url = pg + ("&" if "?" in pg else "?") + "options=-csearch_path%3Dbench_load"
-            run_backend("PostgreSQL", url, workdir)
+            runs["one node, PostgreSQL"] = run_backend("PostgreSQL", url, workdir)
         else:
             print("\nPostgreSQL: skipped (set TEST_DATABASE_URL to include it)")
+        cluster = run_cluster(workdir)
+        if cluster:
+            runs["two nodes behind nginx, PostgreSQL"] = cluster
+        compare(runs)
 
 
 if __name__ == "__main__":

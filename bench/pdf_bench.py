@@ -43,7 +43,7 @@ def _app(database: Path, workdir: Path, render_processes: int = 0):
         "testing",
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "EXPORT_DIR": str(workdir / "exports"),
+            "STORAGE_DIR": str(workdir / "storage"),
             # Spec sheets as a server renders them: in a render process (exports/renderer.py).
             "PDF_RENDER_PROCESSES": render_processes,
             "PDF_RENDER_WAIT": 60,
@@ -160,7 +160,7 @@ def brochure_child() -> None:
     # a render process of its own.
     app = _app(database, workdir)
 
-    from catalogue.exports import brochures, jobs
+    from catalogue.exports import brochures, tasks
     from catalogue.exports.models import ExportJob
     from catalogue.extensions import db
 
@@ -169,7 +169,7 @@ def brochure_child() -> None:
         job = brochures.create_brochure_job(None, {})
         db.session.commit()
         start = time.perf_counter()
-        jobs.run_job(job.id)
+        tasks.run_job(job.id)
         seconds = time.perf_counter() - start
         job = db.session.get(ExportJob, job.id)
         print(

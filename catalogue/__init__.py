@@ -1,13 +1,14 @@
 """The CAC Medical Supplies Export Portal application factory."""
 
 import re
-import threading
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalogue.extensions import bootstrap, compress, csrf, db, limiter, login_manager, migrate
+from catalogue.lib.storage import check_config as check_storage_config
 from catalogue.lib.urls import SiteFlask, configure_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     _check_config(app)
+    register_proxies(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -61,6 +63,19 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set (export SECRET_KEY=...) in production.")
     # SITE_URL likewise; it also decides Secure cookies and the hosts a request may name.
     configure_site(app)
+    check_storage_config(app.config)  # STORAGE_URL, if set, names a bucket
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, the client's address comes from the right-most that many
+    entries of X-Forwarded-For (each proxy appends one), the scheme from the nearest proxy's
+    X-Forwarded-Proto (nginx sets it rather than appending); never the host, which SITE_URL
+    decides (and the trusted-host check must see the real Host)."""
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=1, x_host=0, x_port=0, x_prefix=0
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -68,6 +83,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
+    # One prefix names everything the site keeps in Redis, its rate limits included.
+    app.config["RATELIMIT_KEY_PREFIX"] = app.config["REDIS_KEY_PREFIX"]
     limiter.init_app(app)
     compress.init_app(app)
     login_manager.init_app(app)
@@ -194,32 +211,15 @@ def _is_private() -> bool:
 
 
 def register_background_work(app: Flask) -> None:
-    """Start the outbox deliverer, the inquiry jobs and the approval expiry reminders with the
-    first request a process serves (never in CLI runs)."""
-    threads = ("MAIL_DELIVERY_THREAD", "INQUIRY_JOBS_THREAD", "APPROVAL_REMINDERS_THREAD")
-    if not any(app.config.get(name) for name in threads):
-        return
-    started = threading.Event()
-    lock = threading.Lock()
+    """The periodic jobs of every feature, declared in its tasks.py; how they run (threads of
+    this process, or `flask worker` with REDIS_URL) is lib/jobs.py's."""
+    from catalogue.exports import tasks as exports
+    from catalogue.inquiries import tasks as inquiries
+    from catalogue.lib import jobs
+    from catalogue.mail import tasks as mail
+    from catalogue.supplies import tasks as supplies
 
-    @app.before_request
-    def start_workers():
-        if started.is_set():
-            return
-        with lock:
-            if not started.is_set():
-                from catalogue.inquiries.tasks import start_jobs_thread
-                from catalogue.mail.delivery import start_delivery_thread
-
-                if app.config.get("MAIL_DELIVERY_THREAD"):
-                    start_delivery_thread(app)
-                if app.config.get("INQUIRY_JOBS_THREAD"):
-                    start_jobs_thread(app)
-                if app.config.get("APPROVAL_REMINDERS_THREAD"):
-                    from catalogue.supplies.tasks import start_reminders_thread
-
-                    start_reminders_thread(app)
-                started.set()
+    jobs.init_app(app, [*mail.PERIODIC, *inquiries.PERIODIC, *supplies.PERIODIC, *exports.PERIODIC])
 
 
 def register_search(app: Flask) -> None:

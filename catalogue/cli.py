@@ -1,5 +1,5 @@
-"""Command-line tools: `flask seed`, `flask users ...`, `flask mail ...`, `flask search ...`,
-`flask exports ...`, `flask links ...`, `flask supplies ...`."""
+"""Command-line tools: `flask seed`, `flask worker`, `flask users ...`, `flask mail ...`,
+`flask search ...`, `flask exports ...`, `flask links ...`, `flask supplies ...`."""
 
 import secrets
 from pathlib import Path
@@ -16,6 +16,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(users)
     app.cli.add_command(mail)
     app.cli.add_command(inquiries)
@@ -43,6 +44,22 @@ def seed_command(seed_dir: Path) -> None:
     load_content_seed(seed_dir, report)
     db.session.commit()
     click.echo(str(report))
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the due and queued jobs, then exit.")
+def worker_command(burst: bool) -> None:
+    """Run all background work (needs REDIS_URL): the queued jobs and the periodic ones."""
+    from flask import current_app
+
+    from catalogue.lib.jobs import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "Set REDIS_URL to the Redis server that holds the job queues; without it each "
+            "app process runs its background work itself."
+        )
+    run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
 @click.group()
@@ -92,13 +109,19 @@ def mail() -> None:
 @mail.command("deliver")
 @click.option("--once", is_flag=True, help="Deliver what is due and exit.")
 def deliver(once: bool) -> None:
-    """Deliver the outbox (a separate process; the app also delivers in a background thread)."""
+    """Deliver the outbox from this process (without REDIS_URL and MAIL_DELIVERY_THREAD=0), and
+    delete expired .eml files hourly, as the periodic jobs it replaces do."""
     import time
 
-    from catalogue.mail.delivery import POLL_SECONDS, deliver_and_prune
+    from catalogue.mail.delivery import deliver_pending, prune_outbox
+    from catalogue.mail.tasks import POLL_SECONDS, PRUNE_SECONDS
 
+    pruned_at = None
     while True:
-        counts = deliver_and_prune()
+        if pruned_at is None or time.monotonic() - pruned_at >= PRUNE_SECONDS:
+            pruned_at = time.monotonic()
+            prune_outbox()
+        counts = deliver_pending()
         if any(counts.values()):
             click.echo(
                 f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}"
@@ -110,8 +133,8 @@ def deliver(once: bool) -> None:
 
 @mail.command("prune")
 def mail_prune() -> None:
-    """Delete outbox .eml files older than MAIL_OUTBOX_RETENTION_DAYS (for cron; the delivery
-    thread and `flask mail deliver` also do it hourly)."""
+    """Delete outbox .eml files older than MAIL_OUTBOX_RETENTION_DAYS (for cron; the periodic
+    jobs also do it hourly)."""
     from catalogue.mail.delivery import prune_outbox
 
     click.echo(f"deleted {prune_outbox()} outbox files")
@@ -125,7 +148,7 @@ def inquiries() -> None:
 @inquiries.command("escalate")
 def inquiries_escalate() -> None:
     """Flag overdue inquiries, remind their makers once, send staff the day's digest (for cron;
-    app processes also run this in a background thread)."""
+    also a periodic job)."""
     from catalogue.inquiries.tasks import escalate_overdue, send_daily_digest
 
     counts = escalate_overdue()
@@ -144,7 +167,7 @@ def supplies() -> None:
 @supplies.command("remind-expiry")
 def supplies_remind_expiry() -> None:
     """Remind makers 30 and 7 days before an approval expires, each reminder once, and note the
-    approvals that expired (for cron; app processes also run this in a background thread)."""
+    approvals that expired (for cron; also a periodic job)."""
     from catalogue.supplies.tasks import run_approval_jobs
 
     sent, noted = run_approval_jobs()
@@ -177,33 +200,28 @@ def check_links(timeout: float) -> None:
 
 @click.group()
 def exports() -> None:
-    """PDF exports: the brochure job worker and clean-up."""
-
-
-@exports.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def exports_worker(burst: bool) -> None:
-    """Serve the RQ queue of brochure jobs (needs REDIS_URL)."""
-    from flask import current_app
-    from rq import SimpleWorker
-
-    from catalogue.exports import jobs
-
-    if not current_app.config.get("REDIS_URL"):
-        raise click.ClickException("Set REDIS_URL to the Redis server that holds the queue.")
-    queue = jobs.queue(current_app)
-    # SimpleWorker runs jobs in this process, inside the app context the command provides.
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    """PDF exports."""
 
 
 @exports.command("cleanup")
 def exports_cleanup() -> None:
-    """Delete brochure files older than EXPORT_RETENTION_DAYS."""
-    from catalogue.exports.brochures import cleanup_exports
+    """Delete brochure files older than EXPORT_RETENTION_DAYS (for cron; also a periodic job)."""
+    from catalogue.exports.tasks import clean_up_exports
 
-    removed = cleanup_exports()
-    db.session.commit()
+    removed = clean_up_exports()
     click.echo(f"Deleted {removed} expired brochure file{'s' if removed != 1 else ''}.")
+
+
+@exports.command("prerender")
+def exports_prerender() -> None:
+    """Render every spec sheet and profile whose content changed (for cron; also a periodic job)."""
+    from catalogue.exports.tasks import prerender_pdfs
+
+    total, finished = 0, False
+    while not finished:  # each pass is time-boxed: go on until one gets to the end
+        rendered, finished = prerender_pdfs()
+        total += rendered
+    click.echo(f"Rendered {total} PDF{'s' if total != 1 else ''}.")
 
 
 @click.group()
@@ -228,3 +246,16 @@ def search_status() -> None:
     from catalogue.search.indexer import index_status
 
     click.echo(json.dumps(index_status(), indent=2))
+
+
+@search.command("indexer")
+def search_indexer() -> None:
+    """Keep this machine's index in step in the foreground, as its own process (with
+    SEARCH_INDEXER=0 for the web processes); Ctrl-C or SIGTERM stops it."""
+    from flask import current_app
+
+    from catalogue.search.indexer import run_indexer
+
+    click.echo(f"Search indexer for {current_app.config['SEARCH_INDEX_DIR']}; Ctrl-C stops it.")
+    run_indexer(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo("Search indexer stopped.")

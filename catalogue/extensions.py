@@ -47,7 +47,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 # Counters in Redis or in a SQLite file shared by the machine's workers (RATELIMIT_STORAGE_URI
-# in config.py); importing the storage registers its sqlite:// scheme with `limits`.
+# in config.py); importing the storage registers its sqlite:// scheme with `limits`. Counted
+# per client address: request.remote_addr, the real client's behind TRUSTED_PROXIES proxies.
 limiter = Limiter(get_remote_address)
 # Gzip/Brotli for pages, CSS, JS, JSON and SVG: officers are often on slow links.
 compress = Compress()

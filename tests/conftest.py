@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from catalogue import create_app
 from catalogue.extensions import db, limiter
@@ -107,14 +108,21 @@ def _drop_pg_schema(schema: str) -> None:
 def _folders(tmp_path: Path) -> dict[str, str]:
     return {
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-        "EXPORT_DIR": str(tmp_path / "exports"),
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "STORAGE_DIR": str(tmp_path / "storage"),
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
 
 
+class BufferedClient(FlaskClient):
+    """Reads each response whole and closes it, as a server does: a streamed download's file or
+    S3 stream is closed with it (pass buffered=False to look at the stream itself)."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 def _make_app(url: str, engine_options: dict, tmp_path: Path, **overrides):
-    return create_app(
+    app = create_app(
         "testing",
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -123,6 +131,8 @@ def _make_app(url: str, engine_options: dict, tmp_path: Path, **overrides):
             **overrides,
         },
     )
+    app.test_client_class = BufferedClient
+    return app
 
 
 def _close(app) -> None:
@@ -222,6 +232,7 @@ def app(request, backend, tmp_path, shared_apps):
     app.config.update(_folders(tmp_path))
     pagecache.init_app(app)
     app.extensions.pop("pending_views", None)  # page views counted in earlier tests
+    app.extensions.pop("pdfs_prerendered_at", None)  # a pass over an earlier test's catalogue
     # The limiter is one object for the whole process: an app_factory app may have switched it on.
     limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():

@@ -1,6 +1,13 @@
-"""The production configuration (issue 14, items 1 and 17): it needs its site address, answers
-only to the site's host names, sets Secure cookies exactly when the site is https, and private
-pages are never stored by a browser or a proxy."""
+"""The production configuration (issue 14, items 1 and 17): it needs its site address and its
+own secret key, answers only to the site's host names, sets Secure cookies exactly when the site
+is https, and private pages are never stored by a browser or a proxy. Nodes sharing SECRET_KEY
+share their visitors' sessions."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +15,11 @@ from catalogue import create_app
 from catalogue.accounts.models import User
 from catalogue.extensions import db
 from catalogue.inquiries import links
+from catalogue.supplies.models import Category, Manufacturer, Product
 from config import ProductionConfig
 
 PASSWORD = "correct horse battery staple"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _production(**overrides):
@@ -100,3 +109,45 @@ def test_private_pages_are_never_stored(client, login, world, make_figure):
     assert _cache_control(client, "/portal/") == "no-store"
     # The site's static files are the same for everyone and stay cacheable.
     assert "no-store" not in _cache_control(client, "/static/css/site.css")
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_the_production_server_refuses_to_start_without_a_secret_key(tmp_path, secret):
+    """Loaded as gunicorn and `flask` load it; an empty value (a missing key file) is none."""
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    env.update(FLASK_CONFIG="production", SITE_URL="https://supplies.example")
+    env.update(INSTANCE_DIR=str(tmp_path))
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    started = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert started.returncode != 0
+    assert "SECRET_KEY must be set" in started.stderr
+
+
+def _basket_count(client) -> str:
+    page = client.get("/inquiry/basket").get_data(as_text=True)
+    return re.search(r'id="basket-count">(\d+)<', page).group(1)
+
+
+@pytest.mark.parametrize(("key_b", "count_b"), [("one-shared-secret", "1"), ("another", "0")])
+def test_a_basket_follows_its_visitor_to_nodes_with_the_same_secret_key(
+    app_factory, tmp_path, key_b, count_b
+):
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    node_a = app_factory(SQLALCHEMY_DATABASE_URI=database, SECRET_KEY="one-shared-secret")
+    node_b = app_factory(SQLALCHEMY_DATABASE_URI=database, SECRET_KEY=key_b)
+    with node_a.app_context():
+        db.create_all()
+        product = Product(slug="p", name="P", status="published")
+        product.manufacturer = Manufacturer(slug="m", name="M")
+        product.category = Category(slug="c", name="C", kind="diagnostic_reagent")
+        db.session.add(product)
+        db.session.commit()
+    on_a, on_b = node_a.test_client(), node_b.test_client()
+    assert on_a.post("/inquiry/basket/add", data={"product": "p"}).status_code == 302
+    assert _basket_count(on_a) == "1"
+    # The proxy sends the visitor's next request, with its cookie, to node B.
+    on_b.set_cookie("session", on_a.get_cookie("session").value)
+    assert _basket_count(on_b) == count_b

@@ -1,8 +1,9 @@
 """Brochure jobs: a PDF of the published catalogue, or of the part staff choose.
 
 A job is queued as an ExportJob (never rendered inside a request), built by a worker
-(exports/jobs.py) with progress saved on the job, stored under EXPORT_DIR/brochures and deleted
-after EXPORT_RETENTION_DAYS. The choice uses the catalogue listing's facet conditions.
+(exports/tasks.py) with progress saved on the job, stored as "exports/brochures/<file name>"
+(lib/storage.py) and deleted after EXPORT_RETENTION_DAYS. The choice uses the catalogue listing's
+facet conditions.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -24,13 +24,14 @@ from catalogue.exports import pdf
 from catalogue.exports.models import ExportJob
 from catalogue.exports.renderer import RenderProcess, RenderTimeout
 from catalogue.extensions import db
-from catalogue.lib.dates import utcnow
+from catalogue.lib.dates import aware, utcnow
+from catalogue.lib.storage import storage
 from catalogue.supplies import services as supplies
 from catalogue.supplies.models import AUTHORITIES, AUTHORITY_SHORT, Category, Manufacturer, Product
 
 logger = logging.getLogger(__name__)
 
-BROCHURE_DIR = "brochures"
+BROCHURE_DIR = "exports/brochures"
 DEFAULT_BROCHURE_TITLE = "Korean COVID-19 diagnostics and specimen collection"
 # A running job that has not written progress for this long lost its worker (e.g. a restart).
 STALLED_AFTER = timedelta(minutes=15)
@@ -165,11 +166,19 @@ def recent_jobs(limit: int = 30) -> list[ExportJob]:
     return list(db.session.scalars(stmt.limit(limit)))
 
 
-def job_file(job: ExportJob) -> Path | None:
+def brochure_key(file_name: str) -> str:
+    return f"{BROCHURE_DIR}/{file_name}"
+
+
+def job_file(job: ExportJob) -> str | None:
+    """The storage key of the job's brochure, if it is finished, not past its retention (the
+    clean-up that deletes it runs only every few minutes) and its file is still there."""
     if job.status != "done" or not job.file_name:
         return None
-    path = Path(current_app.config["EXPORT_DIR"]) / BROCHURE_DIR / job.file_name
-    return path if path.is_file() else None
+    if job.expires_at is not None and aware(job.expires_at) <= utcnow():
+        return None
+    key = brochure_key(job.file_name)
+    return key if storage().stat(key) is not None else None
 
 
 @dataclass
@@ -245,10 +254,8 @@ def _render(html: str, on_page) -> pdf.Rendered:
 
 
 def store_brochure(job: ExportJob, rendered: pdf.Rendered) -> None:
-    directory = Path(current_app.config["EXPORT_DIR"]) / BROCHURE_DIR
-    directory.mkdir(parents=True, exist_ok=True)
     name = f"brochure-{job.id}-{secrets.token_hex(8)}.pdf"
-    (directory / name).write_bytes(rendered.data)
+    storage().put(brochure_key(name), rendered.data, "application/pdf")
     now = utcnow()
     job.status = "done"
     job.stage = "Finished"
@@ -266,10 +273,10 @@ def cleanup_exports(now: datetime | None = None) -> int:
     expired = db.session.scalars(
         sa.select(ExportJob).where(ExportJob.status == "done", ExportJob.expires_at <= now)
     ).all()
-    directory = Path(current_app.config["EXPORT_DIR"]) / BROCHURE_DIR
+    store = storage()
     for job in expired:
         if job.file_name:
-            (directory / job.file_name).unlink(missing_ok=True)
+            store.delete(brochure_key(job.file_name))
         job.status = "expired"
         job.stage = "File deleted after the retention period"
         job.file_name = None

@@ -1,17 +1,17 @@
 """Stored PDFs: product spec sheets and company profiles, rendered once per content version.
 
-A spec sheet or profile is stored under EXPORT_DIR by the version of its content: a hash over every
-column of the rows it shows and the site's address (SITE_URL, printed on it), never anything of
-the request. Any edit to the product, its approvals, performance rows, specimens, documents,
-category or manufacturer gives a new version, so the next request renders afresh; until then the
-stored file is served as it is.
+A spec sheet or profile is stored (lib/storage.py: "exports/<kind>/<slug>/<version>.pdf") by the
+version of its content: a hash over every column of the rows it shows and the site's address
+(SITE_URL, printed on it), never anything of the request. Any edit to the product, its approvals,
+performance rows, specimens, documents, category or manufacturer gives a new version, so the next
+request renders afresh; until then the stored file is served as it is.
 
 A render never holds a request past PDF_RENDER_WAIT seconds: it runs in a background thread that
 hands the HTML to a render process (exports/renderer.py), killed after PDF_RENDER_TIMEOUT. A
 request that is not answered in time gets NotReady (a 503 with Retry-After) while the render goes
 on, and the next request finds the stored file. Each document version is rendered once at a time:
-a second request in this process joins the first, and a file lock keeps other processes waiting
-for it rather than rendering it again.
+a second request in this process joins the first, and a file lock (under STORAGE_DIR/locks, so per
+machine) keeps this machine's other processes waiting for it rather than rendering it again.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,8 +28,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as WaitedTooLong
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import segno
 import sqlalchemy as sa
@@ -41,6 +40,7 @@ from markupsafe import Markup
 from catalogue.exports import pdf
 from catalogue.exports.renderer import RenderProcess
 from catalogue.lib.dates import utcnow
+from catalogue.lib.storage import Storage, storage
 from catalogue.lib.urls import external_url
 from catalogue.supplies import services as supplies
 from catalogue.supplies.models import Manufacturer, Product
@@ -63,9 +63,8 @@ def _format_version() -> str:
 
 @dataclass
 class StoredPdf:
-    data: bytes
+    key: str  # in the app's storage
     version: str
-    modified: datetime
     download_name: str
 
 
@@ -94,34 +93,35 @@ def _product_rows(product: Product) -> list:
     ]
 
 
-def _cache_dir(kind: str, slug: str) -> Path:
-    return Path(current_app.config["EXPORT_DIR"]) / kind / slug
+def _folder(kind: str, slug: str) -> str:
+    return f"exports/{kind}/{slug}/"
 
 
-def _store(directory: Path, version: str, data: bytes, modified: datetime) -> Path:
-    """Write atomically (several workers may render the same version) and drop older versions."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{version}.pdf"
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    # The file's time is the Last-Modified of every later response: make it the one sent now.
-    os.utime(tmp, (modified.timestamp(), modified.timestamp()))
-    os.replace(tmp, target)
-    for old in directory.glob("*.pdf"):
-        if old != target:
-            old.unlink(missing_ok=True)
-    return target
+# Other versions of a document are deleted once they are this old: a render of an older version
+# that finishes after a newer one (another process read the rows before an edit) must not delete
+# the newer file that requests are being served from.
+OLD_VERSIONS_KEPT_FOR = timedelta(minutes=10)
 
 
-def _read_stored(kind: str, slug: str, version: str, download_name: str) -> StoredPdf | None:
-    path = _cache_dir(kind, slug) / f"{version}.pdf"
-    try:
-        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        data = path.read_bytes()
-    except FileNotFoundError:  # not made yet, or replaced by another worker just now
+def _store(store: Storage, kind: str, slug: str, version: str, data: bytes) -> str:
+    """Store the version (each write whole, so several workers may store the same one) and drop
+    the other versions stored long enough ago."""
+    key = _folder(kind, slug) + f"{version}.pdf"
+    store.put(key, data, "application/pdf")
+    for other in store.list(_folder(kind, slug)):
+        info = store.stat(other) if other != key else None
+        if info is not None and info.modified < utcnow() - OLD_VERSIONS_KEPT_FOR:
+            store.delete(other)
+    return key
+
+
+def _read_stored(
+    store: Storage, kind: str, slug: str, version: str, download_name: str
+) -> StoredPdf | None:
+    key = _folder(kind, slug) + f"{version}.pdf"
+    if store.stat(key) is None:  # not made yet, or replaced by another worker just now
         return None
-    return StoredPdf(data, version, modified, download_name)
+    return StoredPdf(key, version, download_name)
 
 
 class NotReady(Exception):
@@ -224,11 +224,16 @@ class _Renders:
 _renders = _Renders()
 
 
+def _lock_path(kind: str, slug: str) -> Path:
+    return Path(current_app.config["STORAGE_DIR"]) / "locks" / kind / f"{slug}.lock"
+
+
 @contextmanager
-def _document_lock(directory: Path) -> Iterator[None]:
-    """Held while a document is rendered, so another process waits for the stored file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".render-lock", "a+b") as handle:
+def _document_lock(path: Path) -> Iterator[None]:
+    """Held while a document is rendered, so another process of this machine waits for the
+    stored file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -237,39 +242,41 @@ def _document_lock(directory: Path) -> Iterator[None]:
 
 
 def _render_and_store(
-    kind: str, slug: str, directory: Path, version: str, html: str, download_name: str,
-    timeout: float, process: RenderProcess,
+    store: Storage, lock: Path, kind: str, slug: str, version: str, html: str,
+    download_name: str, timeout: float, process: RenderProcess,
 ) -> StoredPdf:  # fmt: skip
-    with _document_lock(directory):
-        path = directory / f"{version}.pdf"
-        if path.exists():  # rendered by another process while this one waited
-            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            return StoredPdf(path.read_bytes(), version, modified, download_name)
+    with _document_lock(lock):
+        stored = _read_stored(store, kind, slug, version, download_name)
+        if stored is not None:  # rendered by another process while this one waited
+            return stored
         started = time.monotonic()
-        data = process.render(html, timeout).data
-        modified = utcnow()
-        _store(directory, version, data, modified)
+        key = _store(store, kind, slug, version, process.render(html, timeout).data)
     logger.info(
         "Rendered %s for %s (version %s) in %.2f s", kind, slug, version,
         time.monotonic() - started,
     )  # fmt: skip
-    return StoredPdf(data, version, modified, download_name)
+    return StoredPdf(key, version, download_name)
+
+
+def _render_in_thread(
+    store: Storage, kind: str, slug: str, version: str, html: str, download_name: str
+) -> StoredPdf:
+    key = _store(store, kind, slug, version, pdf.html_to_pdf(html).data)
+    logger.info("Rendered %s for %s (version %s)", kind, slug, version)
+    return StoredPdf(key, version, download_name)
 
 
 def _render(kind: str, slug: str, version: str, html: str, download_name: str) -> StoredPdf:
     """Render and store now, waiting at most PDF_RENDER_WAIT seconds for it (see NotReady)."""
     config = current_app.config
-    directory = _cache_dir(kind, slug)
+    store = storage()
     if not config["PDF_RENDER_PROCESSES"]:  # in this thread, as long as it takes (tests)
-        data = pdf.html_to_pdf(html).data
-        modified = utcnow()
-        _store(directory, version, data, modified)
-        logger.info("Rendered %s for %s (version %s)", kind, slug, version)
-        return StoredPdf(data, version, modified, download_name)
+        return _render_in_thread(store, kind, slug, version, html, download_name)
     _renders.configure(config["PDF_RENDER_PROCESSES"], str(current_app.static_folder))
+    # The render thread has no app context: it gets the storage and lock it works with.
     job = functools.partial(
-        _render_and_store, kind, slug, directory, version, html, download_name,
-        config["PDF_RENDER_TIMEOUT"],
+        _render_and_store, store, _lock_path(kind, slug), kind, slug, version, html,
+        download_name, config["PDF_RENDER_TIMEOUT"],
     )  # fmt: skip
     future = _renders.start((kind, slug, version), job)
     try:
@@ -317,17 +324,19 @@ class _KnownVersions:
 _known_versions = _KnownVersions()
 
 
-def _pdf_for(kind: str, slug: str, download_name: str, load, rows_of, html_of):
+def _pdf_for(kind: str, slug: str, download_name: str, load, rows_of, html_of, render=None):
     """The stored PDF for this entry, rendered first if its content changed.
 
     `load` gives the entry (None: not public, so no PDF), `rows_of` the rows the PDF shows and
-    `html_of` its HTML. Raises NotReady when the render takes longer than a request waits.
+    `html_of` its HTML. `render` makes and stores a missing version: by default `_render`, which
+    raises NotReady when the render takes longer than a request waits.
     """
     key = (kind, slug)
     at_catalogue = catalogue_version()  # read before the rows: a later change gives a newer one
     known = _known_versions.lookup(key, at_catalogue)
+    store = storage()
     if known is not None:
-        stored = _read_stored(kind, slug, known, download_name)
+        stored = _read_stored(store, kind, slug, known, download_name)
         if stored is not None:
             return stored
     entry = load()
@@ -337,9 +346,9 @@ def _pdf_for(kind: str, slug: str, download_name: str, load, rows_of, html_of):
     site = current_app.config.get("SITE_URL") or ""
     version = content_version(*rows_of(entry), extra=(site,))
     _known_versions.remember(key, at_catalogue, version)
-    stored = _read_stored(kind, slug, version, download_name)
+    stored = _read_stored(store, kind, slug, version, download_name)
     if stored is None:
-        stored = _render(kind, slug, version, html_of(entry), download_name)
+        stored = (render or _render)(kind, slug, version, html_of(entry), download_name)
     return stored
 
 
@@ -360,7 +369,7 @@ def spec_sheet_html(product: Product, product_url: str) -> str:
     )
 
 
-def spec_sheet(slug: str) -> StoredPdf | None:
+def spec_sheet(slug: str, render=None) -> StoredPdf | None:
     """The published product's spec sheet (None if there is none), rendered after a change."""
     product_url = external_url("supplies.product_detail", slug=slug)
     return _pdf_for(
@@ -370,6 +379,7 @@ def spec_sheet(slug: str) -> StoredPdf | None:
         load=lambda: supplies.get_published_product(slug),
         rows_of=_product_rows,
         html_of=lambda product: spec_sheet_html(product, product_url),
+        render=render,
     )
 
 
@@ -386,7 +396,7 @@ def manufacturer_profile_html(
     )
 
 
-def manufacturer_profile(slug: str) -> StoredPdf | None:
+def manufacturer_profile(slug: str, render=None) -> StoredPdf | None:
     """The company profile with a row per published product (None: no such company)."""
     manufacturer_url = external_url("supplies.manufacturer_detail", slug=slug)
 
@@ -410,4 +420,74 @@ def manufacturer_profile(slug: str) -> StoredPdf | None:
         load=load,
         rows_of=rows_of,
         html_of=lambda entry: manufacturer_profile_html(entry[0], entry[1], manufacturer_url),
+        render=render,
     )
+
+
+# --- Rendering ahead of visitors ----------------------------------------------------------------
+
+
+# Seconds of rendering per pass, so that the worker's other jobs (mail) wait at most this long
+# behind a pass after a large change (a new release of the templates re-renders them all).
+PRERENDER_BUDGET = 10
+
+
+class Prerendered(NamedTuple):
+    rendered: int  # documents rendered and stored
+    finished: bool  # False: out of time, the next pass goes on
+
+
+def prerender() -> Prerendered:
+    """Render every spec sheet and profile whose content changed since it was stored, so that
+    visitors find them stored. Background work (exports/tasks.py), time-boxed by PRERENDER_BUDGET:
+    each render runs in a render process of its own pass, killed after PDF_RENDER_TIMEOUT (in
+    this thread when PDF_RENDER_PROCESSES is 0: tests)."""
+    # While the catalogue version is the one of this process's last pass, no PDF's content has
+    # changed (every row a PDF shows bumps it): nothing to do.
+    at_catalogue = catalogue_version()
+    if current_app.extensions.get("pdfs_prerendered_at") == at_catalogue:
+        return Prerendered(0, True)
+    config, store = current_app.config, storage()
+    # Versions whose render failed in this process: not tried again (an edit gives a new one).
+    failed: set[tuple[str, str, str]] = current_app.extensions.setdefault("pdfs_failed", set())
+    processes: list[RenderProcess] = []
+    attempted = rendered = 0
+
+    def render_now(kind: str, slug: str, version: str, html: str, download_name: str):
+        nonlocal attempted, rendered
+        if (kind, slug, version) in failed:
+            return None
+        attempted += 1
+        try:
+            if not config["PDF_RENDER_PROCESSES"]:
+                stored = _render_in_thread(store, kind, slug, version, html, download_name)
+            else:
+                if not processes:
+                    processes.append(RenderProcess(str(current_app.static_folder)))
+                stored = _render_and_store(
+                    store, _lock_path(kind, slug), kind, slug, version, html, download_name,
+                    config["PDF_RENDER_TIMEOUT"], processes[0],
+                )  # fmt: skip
+        except Exception:  # one broken document must not hold up the others
+            logger.exception("Pre-rendering %s for %s failed", kind, slug)
+            failed.add((kind, slug, version))
+            return None
+        rendered += 1
+        return stored
+
+    documents = [(spec_sheet, slug) for slug in supplies.published_product_slugs()]
+    documents += [(manufacturer_profile, m.slug) for m, _count in supplies.list_manufacturers()]
+    started = time.monotonic()
+    try:
+        for document, slug in documents:
+            if attempted and time.monotonic() - started > PRERENDER_BUDGET:
+                logger.info("Pre-rendered %d PDFs; the rest in the next pass", rendered)
+                return Prerendered(rendered, False)
+            document(slug, render=render_now)
+    finally:
+        for process in processes:
+            process.close()
+    current_app.extensions["pdfs_prerendered_at"] = at_catalogue
+    if rendered:
+        logger.info("Pre-rendered %d PDFs", rendered)
+    return Prerendered(rendered, True)

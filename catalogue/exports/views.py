@@ -2,10 +2,11 @@
 
 import threading
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort
 from werkzeug.exceptions import ServiceUnavailable
 
 from catalogue.exports import pdfcache
+from catalogue.lib.storage import send_stored
 
 bp = Blueprint("exports", __name__)
 
@@ -13,13 +14,11 @@ bp = Blueprint("exports", __name__)
 def _send(stored: pdfcache.StoredPdf | None, missing: str):
     if stored is None:
         abort(404, description=missing)
-    response = current_app.response_class(stored.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{stored.download_name}"'
-    response.set_etag(stored.version)
-    response.last_modified = stored.modified
     # Browsers and proxies may keep a copy but must ask (cheaply, with 304) before reusing it.
-    response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    return send_stored(
+        stored.key, mimetype="application/pdf", download_name=stored.download_name,
+        as_attachment=False, etag=stored.version, revalidate=True,
+    )  # fmt: skip
 
 
 def _or_503(make):

@@ -6,13 +6,14 @@ The buyer opens an inquiry through the private tracking link (inquiries) or the 
 views find the inquiry each their own way and hand it here with their own URLs.
 """
 
-from flask import Response, abort, flash, render_template, request, send_file
+from flask import Response, abort, flash, render_template, request
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries import buyer, forms, quotations, services
 from catalogue.lib.money import is_currency
-from catalogue.supplies.uploads import document_path, store_document
+from catalogue.lib.storage import send_stored
+from catalogue.supplies.uploads import document_key, store_document
 
 # --- The buyer's side (tracking link and officer account) ---------------------------------------
 
@@ -122,10 +123,9 @@ def send_quotation_pdf(inquiry, quotation_id: int):
     quotation = next((q for q in inquiry.quotations if q.id == quotation_id), None)
     if quotation is None or quotation.document is None:
         abort(404)
-    return send_file(
-        document_path(quotation.document),
+    return send_stored(
+        document_key(quotation.document),
         mimetype="application/pdf",
-        as_attachment=True,
         download_name=f"{inquiry.reference}-quotation-{quotation.label}.pdf",
     )
 

@@ -1,18 +1,18 @@
 """Scheduled inquiry work: escalating slow inquiries, one reminder per maker, a daily digest.
 
-Run by a background thread of each app process (INQUIRY_JOBS_THREAD) or by
+A periodic job every INQUIRY_JOBS_INTERVAL seconds (lib/jobs.py: `flask worker` with REDIS_URL,
+else a thread of each app process unless INQUIRY_JOBS_THREAD is off), or
 `flask inquiries escalate` from cron. Every step claims its row with a compare-and-set, so any
 number of processes running it at once send each reminder and each day's digest only once.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import cast
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,7 +20,7 @@ from catalogue.extensions import db
 from catalogue.inquiries import desk, services
 from catalogue.inquiries.models import Inquiry, JobRun
 from catalogue.lib.dates import add_business_days, aware, utcnow
-from catalogue.lib.periodic import start_periodic_thread
+from catalogue.lib.jobs import PeriodicJob
 from catalogue.lib.urls import external_url
 from catalogue.mail.services import queue_email
 
@@ -144,7 +144,8 @@ def run_inquiry_jobs() -> None:
     send_daily_digest()
 
 
-def start_jobs_thread(app: Flask) -> threading.Thread:
-    """A daemon thread per app process that runs the inquiry jobs every few minutes."""
-    seconds = app.config["INQUIRY_JOBS_INTERVAL"]
-    return start_periodic_thread(app, "inquiry-jobs", run_inquiry_jobs, seconds)
+PERIODIC = [
+    PeriodicJob(
+        "inquiry-jobs", "INQUIRY_JOBS_INTERVAL", run_inquiry_jobs, switch="INQUIRY_JOBS_THREAD"
+    ),
+]

@@ -1,4 +1,5 @@
-"""Background work that repeats in each app process (the mail outbox, the inquiry jobs)."""
+"""A periodic job in a thread of this app process: the way periodic jobs run without REDIS_URL
+(lib/jobs.py)."""
 
 import logging
 import threading

@@ -10,7 +10,7 @@ queue it again, and the pass goes on with the others.
 Once sent, a message's secret parts (links that carry a token) are replaced by a placeholder in
 the stored body. Without MAIL_SERVER the .eml files are the delivered mail: they are written
 readable by their owner only (0600, in a 0700 folder) and deleted after
-MAIL_OUTBOX_RETENTION_DAYS by the delivery thread or `flask mail prune`.
+MAIL_OUTBOX_RETENTION_DAYS (mail/tasks.py, or `flask mail prune`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import os
 import smtplib
 import ssl
 import stat
-import threading
 import time
 from datetime import timedelta
 from email.errors import MessageError
@@ -31,11 +30,10 @@ from pathlib import Path
 from typing import cast
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
-from catalogue.lib.periodic import start_periodic_thread
 from catalogue.mail.headers import MAX_ADDRESS, header_text
 from catalogue.mail.models import OutboundEmail
 
@@ -43,8 +41,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a process that died mid-send releases its claim
-POLL_SECONDS = 2
-PRUNE_SECONDS = 3600  # how often the delivery thread deletes expired .eml files
 
 
 def backoff(attempts: int) -> timedelta:
@@ -240,22 +236,3 @@ def requeue(email: OutboundEmail) -> None:
     email.status = "pending"
     email.attempts = 0
     email.next_attempt_at = utcnow()
-
-
-_pruned_at: float | None = None
-
-
-def deliver_and_prune() -> dict[str, int]:
-    """One pass of the delivery thread or `flask mail deliver`: send what is due and, once an
-    hour, delete expired outbox files (never on a web request)."""
-    global _pruned_at
-    counts = deliver_pending()
-    if _pruned_at is None or time.monotonic() - _pruned_at >= PRUNE_SECONDS:
-        _pruned_at = time.monotonic()
-        prune_outbox()
-    return counts
-
-
-def start_delivery_thread(app: Flask) -> threading.Thread:
-    """A daemon thread per app process that delivers the outbox every few seconds."""
-    return start_periodic_thread(app, "mail-delivery", deliver_and_prune, POLL_SECONDS)

@@ -5,8 +5,10 @@
 2. `apply_pending_changes()` reloads the documents named by rows newer than the index's
    watermark and writes them. One process per machine does it at a time (a non-blocking
    file lock on the index directory); the others skip the turn. Every app process runs it
-   every SEARCH_INDEX_INTERVAL seconds in a background thread, so the work carries on if the
-   process holding the lock dies, and an index that was down catches up from its watermark.
+   every SEARCH_INDEX_INTERVAL seconds in a background thread (unless SEARCH_INDEXER is off,
+   when `flask search indexer` runs the same loop as a process of its own), so the work
+   carries on if the process holding the lock dies, and an index that was down catches up
+   from its watermark.
 3. `rebuild_index()` builds a fresh generation aside and swaps it in; it also runs when the
    index is missing, unreadable, or older than the retained change rows.
 
@@ -20,6 +22,7 @@ Bulk `UPDATE`/`DELETE` statements bypass the ORM's flush events: follow them wit
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -281,12 +284,14 @@ def index_status() -> dict:
 
 
 class _Indexer:
-    """One daemon thread per app process; started by the first request, not by CLI commands."""
+    """The indexing loop: a daemon thread of each app process, started by its first request
+    (never by CLI commands), or `flask search indexer` in the foreground."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.thread: threading.Thread | None = None
         self.started = threading.Lock()
+        self.stopping = threading.Event()
         self.last_prune = 0.0
 
     def start(self) -> None:
@@ -296,11 +301,11 @@ class _Indexer:
                 self.thread.start()
 
     def run(self) -> None:
+        """Loop until `stopping` is set; a pass under way finishes first."""
         interval = self.app.config["SEARCH_INDEX_INTERVAL"]
         with self.app.app_context():
             self._step(ensure_index)
-        while True:
-            time.sleep(interval)
+        while not self.stopping.wait(interval):
             with self.app.app_context():
                 self._step(apply_pending_changes)
                 if time.monotonic() - self.last_prune > 3600:
@@ -316,10 +321,25 @@ class _Indexer:
     def _step(fn) -> None:
         try:
             fn()
-        except Exception:  # the thread must outlive a database or disk hiccup
+        except Exception:  # the loop must outlive a database or disk hiccup
             logger.exception("Search indexer step failed; retrying shortly")
         finally:
             db.session.remove()
+
+
+def run_indexer(app: Flask) -> None:
+    """Run the indexing loop in this (main) thread until SIGINT or SIGTERM."""
+    indexer = _Indexer(app)
+
+    def stop(_signum, _frame) -> None:
+        indexer.stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        indexer.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -299,11 +298,11 @@ def set_upload_checked(actor, upload: Upload, checked: bool) -> bool:
     return True
 
 
-def remove_upload(actor, document: Upload) -> tuple[Path, list[Approval]]:
+def remove_upload(actor, document: Upload) -> list[Approval]:
     """Delete an uploaded file's row, audited on its owner. An approval whose certificate it
     was loses the link in the same transaction (audited on the approval; its state rests on its
     own evidence and stays); a quotation sent to a buyer is part of the inquiry and stays.
-    Returns the file to remove once the transaction commits, and the approvals unlinked."""
+    Its file is removed once the transaction commits. Returns the approvals unlinked."""
     if document.kind == "quotation":
         raise ServiceError(
             None, "This file is a quotation sent to a buyer: it stays with the inquiry."
@@ -318,7 +317,8 @@ def remove_upload(actor, document: Upload) -> tuple[Path, list[Approval]]:
         approval.document = None
         approval.product.updated_at = utcnow()
     record_change(actor, owner, "documents", document.filename, None)
-    return delete_document(document), approvals
+    delete_document(document)
+    return approvals
 
 
 # What says who a verified manufacturer is: its names, its website (where buyers check it), the

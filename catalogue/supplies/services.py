@@ -344,6 +344,11 @@ def get_manufacturer(slug: str) -> Manufacturer | None:
     return db.session.scalar(sa.select(Manufacturer).where(Manufacturer.slug == slug))
 
 
+def published_product_slugs() -> list[str]:
+    stmt = sa.select(Product.slug).where(Product.status == "published").order_by(Product.slug)
+    return list(db.session.scalars(stmt))
+
+
 def published_products_of(manufacturer: Manufacturer) -> list[Product]:
     stmt = (
         sa.select(Product)

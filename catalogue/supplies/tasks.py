@@ -1,7 +1,8 @@
 """Scheduled approval work: reminding manufacturers before an approval's validity ends, and
 noting the day it ends.
 
-Run by a background thread of each app process (APPROVAL_REMINDERS_THREAD) or by
+A periodic job every APPROVAL_REMINDERS_INTERVAL seconds (lib/jobs.py: `flask worker` with
+REDIS_URL, else a thread of each app process unless APPROVAL_REMINDERS_THREAD is off), or
 `flask supplies remind-expiry` from cron. A reminder is claimed by inserting its ExpiryReminder
 row (unique on approval, valid-until date and threshold) in the transaction that queues its
 e-mails, so any number of processes running at once send each reminder only once.
@@ -9,17 +10,15 @@ e-mails, so any number of processes running at once send each reminder only once
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Flask
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalogue.extensions import db
 from catalogue.lib import dates
-from catalogue.lib.periodic import start_periodic_thread
+from catalogue.lib.jobs import PeriodicJob
 from catalogue.lib.urls import external_url
 from catalogue.mail.services import queue_email
 from catalogue.supplies.models import CURRENT_STATES, Approval, ExpiryReminder
@@ -133,7 +132,11 @@ def _claim(approval: Approval, days_before: int) -> bool:
     return result.first() is not None
 
 
-def start_reminders_thread(app: Flask) -> threading.Thread:
-    """A daemon thread per app process that sends the due expiry reminders now and then."""
-    seconds = app.config["APPROVAL_REMINDERS_INTERVAL"]
-    return start_periodic_thread(app, "approval-reminders", run_approval_jobs, seconds)
+PERIODIC = [
+    PeriodicJob(
+        "approval-reminders",
+        "APPROVAL_REMINDERS_INTERVAL",
+        run_approval_jobs,
+        switch="APPROVAL_REMINDERS_THREAD",
+    ),
+]

@@ -1,8 +1,9 @@
 """Uploaded documents: type checked by content, size limited, stored under a random name.
 
-Every check runs on the bytes in memory; only an accepted file is written, after its row is in
-the database, and a file whose transaction does not commit is removed again (issue 14: rejected
-uploads left files of up to 10 MB behind).
+Every check runs on the bytes in memory; only an accepted file is stored (key
+"uploads/<storage_path>", lib/storage.py), after its row is in the database, and a file whose
+transaction does not commit is removed again (rejected uploads once left files of up to 10 MB
+behind). A deleted row's file is removed once its transaction commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import zlib
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -23,6 +23,7 @@ from werkzeug.utils import secure_filename
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
+from catalogue.lib.storage import Storage, storage
 from catalogue.supplies.models import Upload
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def store_document(
         document.manufacturer_id = owner.id
     db.session.add(document)
     db.session.flush()  # a refused row leaves no file: nothing is written yet
-    _write_with_transaction(db.session(), document_path(document), data)
+    _write_with_transaction(db.session(), document_key(document), data, content_type)
     return document
 
 
@@ -139,41 +140,61 @@ def _document_count(owner, is_product: bool) -> int:
     return count or 0
 
 
-def document_path(document: Upload) -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / document.storage_path
+def document_key(document: Upload) -> str:
+    """Where the document's file is stored (lib/storage.py)."""
+    return f"uploads/{document.storage_path}"
 
 
-def delete_document(document: Upload) -> Path:
-    """Delete the row; the caller removes the returned file once the transaction commits."""
-    path = document_path(document)
-    db.session.delete(document)
-    db.session.flush()
-    return path
+def delete_document(document: Upload) -> None:
+    """Delete the row; its file is removed once the transaction commits (and kept if not)."""
+    session = db.session()
+    session.info.setdefault(_DELETED, []).append((storage(), document_key(document)))
+    session.delete(document)
+    session.flush()
 
 
-# Files written in a transaction that has not committed yet, kept in the session's info: the
-# transaction's end removes them unless it committed (a later check failed, the view rolled back).
-_PENDING = "uploads_written"
+# Files written, and files of deleted rows, in a transaction that has not committed yet, kept in
+# the session's info with their storage: when the transaction ends, the written ones are removed
+# unless it committed (a later check failed, the view rolled back), the deleted rows' ones only
+# if it did.
+_WRITTEN = "uploads_written"
+_DELETED = "uploads_deleted"
 
 
-def _write_with_transaction(session: Session, path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    session.info.setdefault(_PENDING, []).append(path)
-    path.write_bytes(data)
+def _write_with_transaction(session: Session, key: str, data: bytes, content_type: str) -> None:
+    store = storage()
+    session.info.setdefault(_WRITTEN, []).append((store, key))
+    store.put(key, data, content_type)
 
 
 @sa.event.listens_for(Session, "after_commit")
-def _keep_written_files(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _settle_files_of_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: its outer transaction decides
+        return
+    session.info.pop(_WRITTEN, None)
+    deleted: list[tuple[Storage, str]] = session.info.pop(_DELETED, [])
+    for store, key in deleted:
+        try:
+            store.delete(key)
+        except Exception:  # the row is gone for good: a file left over is only logged
+            logger.exception("Could not remove %s of a deleted row", key)
+        else:
+            logger.info("Removed %s: its row was deleted", key)
 
 
 @sa.event.listens_for(Session, "after_transaction_end")
 def _remove_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None:  # a savepoint: its outer transaction decides
         return
-    for path in session.info.pop(_PENDING, []):
-        path.unlink(missing_ok=True)
-        logger.info("Removed upload %s: its transaction did not commit", path.name)
+    session.info.pop(_DELETED, None)  # the rows are still there: so are their files
+    written: list[tuple[Storage, str]] = session.info.pop(_WRITTEN, [])
+    for store, key in written:
+        try:
+            store.delete(key)
+        except Exception:  # the transaction's outcome stands: a file left over is only logged
+            logger.exception("Could not remove %s of an uncommitted upload", key)
+        else:
+            logger.info("Removed %s: its transaction did not commit", key)
 
 
 # --- PDF content ----------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """Public catalogue pages: landing, product list and page, manufacturers, comparison."""
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request
 
 from catalogue.errors import ServiceError
 from catalogue.inquiries.metrics import typical_reply_time  # upward on purpose: a read-only figure
 from catalogue.lib import pagecache
 from catalogue.lib.paging import page_arg
+from catalogue.lib.storage import send_stored
 from catalogue.supplies import services
 from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
-from catalogue.supplies.uploads import document_path
+from catalogue.supplies.uploads import document_key
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
 
@@ -120,9 +121,6 @@ def document_download(document_id):
     document = services.get_public_document(document_id)
     if document is None:
         abort(404, description="We could not find that document.")
-    return send_file(
-        document_path(document),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
+    return send_stored(
+        document_key(document), mimetype=document.content_type, download_name=document.filename
     )

@@ -79,9 +79,11 @@ def live_server(tmp_path_factory):
         "SECRET_KEY": secrets.token_hex(16),
         "DATABASE_URL": f"sqlite:///{instance / 'catalogue.sqlite3'}",
         "SEARCH_INDEX_DIR": str(instance / "index"),
-        "EXPORT_DIR": str(instance / "exports"),
-        "UPLOAD_DIR": str(instance / "uploads"),
+        "STORAGE_DIR": str(instance),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        # The journeys render the PDFs they open; a pass over the whole catalogue would only
+        # compete with the browser for the two cores.
+        "PDF_PRERENDER_THREAD": "0",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp.port),
         "MAIL_USE_TLS": "0",

@@ -12,17 +12,17 @@ import string
 import threading
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 from wtforms.validators import Length
 
-from catalogue.exports import brochures, pdfcache
+from catalogue.exports import brochures, pdfcache, tasks
 from catalogue.exports.models import ExportJob
 from catalogue.exports.renderer import RenderProcess
 from catalogue.extensions import db
+from catalogue.lib.storage import storage
 from catalogue.supplies import changes, uploads
 from catalogue.supplies.forms import MAX_SOURCES, ManufacturerForm, product_form
 from catalogue.supplies.models import (
@@ -181,12 +181,13 @@ def test_a_render_by_another_process_is_waited_for_not_repeated(
     app, client, product, render_processes
 ):
     app.config.update(PDF_RENDER_WAIT=0.5)
-    directory = Path(app.config["EXPORT_DIR"]) / "spec-sheets" / "alpha-pcr"
-    with pdfcache._document_lock(directory):  # another worker is rendering this sheet
+    lock = pdfcache._lock_path("spec-sheets", "alpha-pcr")
+    with pdfcache._document_lock(lock):  # another worker is rendering this sheet
         response = client.get(SHEET)
         assert response.status_code == 503
         version = pdfcache._known_versions.lookup(("spec-sheets", "alpha-pcr"), catalogue_version())
-        (directory / f"{version}.pdf").write_bytes(b"%PDF-1.7 made by the other worker")
+        key = f"exports/spec-sheets/alpha-pcr/{version}.pdf"
+        storage().put(key, b"%PDF-1.7 made by the other worker", "application/pdf")
     _wait_for(_idle)
     response = client.get(SHEET)
     assert response.status_code == 200
@@ -194,14 +195,21 @@ def test_a_render_by_another_process_is_waited_for_not_repeated(
     assert render_processes == []
 
 
+def test_pdfs_are_rendered_ahead_in_a_render_process(client, product, render_processes):
+    assert tasks.prerender_pdfs().rendered == 2
+    assert len(render_processes) == 2  # the spec sheet and the profile, off this process
+    assert client.get(SHEET).status_code == 200
+    assert len(render_processes) == 2
+
+
 def test_a_brochure_is_stopped_at_its_time_limit(app, world, render_processes, monkeypatch):
     monkeypatch.setattr(brochures, "RENDER_TIMEOUT", 0.01)
     pids = _started_processes(monkeypatch)
     job = brochures.create_brochure_job(world.staff, {})
     db.session.commit()
-    from catalogue.exports import jobs
+    from catalogue.exports import tasks
 
-    jobs.run_job(job.id)
+    tasks.run_job(job.id)
     job = db.session.get(ExportJob, job.id)
     assert job.status == "failed"
     assert "took longer than 0 minutes to lay out and was stopped" in job.error
@@ -211,9 +219,9 @@ def test_a_brochure_is_stopped_at_its_time_limit(app, world, render_processes, m
 def test_a_brochure_renders_in_a_render_process(app, world, render_processes):
     job = brochures.create_brochure_job(world.staff, {})
     db.session.commit()
-    from catalogue.exports import jobs
+    from catalogue.exports import tasks
 
-    jobs.run_job(job.id)
+    tasks.run_job(job.id)
     job = db.session.get(ExportJob, job.id)
     assert job.status == "done" and job.page_count >= 2
     assert job.progress_done == job.progress_total  # page progress came through the pipe
@@ -448,10 +456,10 @@ def test_a_profile_and_brochure_at_every_cap_render_in_bounded_time(client, worl
 
     job = brochures.create_brochure_job(world.staff, {"manufacturers": [maker.slug]})
     db.session.commit()
-    from catalogue.exports import jobs
+    from catalogue.exports import tasks
 
     started = time.monotonic()
-    jobs.run_job(job.id)
+    tasks.run_job(job.id)
     seconds = time.monotonic() - started
     job = db.session.get(ExportJob, job.id)
     assert job.status == "done"

@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from catalogue.exports import brochures, jobs, pdf
+from catalogue.exports import brochures, pdf, tasks
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
+from catalogue.lib.storage import storage
 
 SUMMARY = (
     "Real-time RT-PCR reagent for the qualitative detection of SARS-CoV-2 nucleic acid in "
@@ -171,13 +172,13 @@ def test_unknown_choices_are_refused(client, staff, catalogue):
 
 def test_job_progress_moves_from_zero_to_total(client, staff, catalogue, monkeypatch):
     seen = []
-    real = jobs.save_progress
+    real = tasks.save_progress
 
     def record(job, done, stage):
         seen.append((done, job.progress_total, job.status))
         real(job, done, stage)
 
-    monkeypatch.setattr(jobs, "save_progress", record)
+    monkeypatch.setattr(tasks, "save_progress", record)
     client.post("/staff/exports/", data={})
     job = _latest_job()
     assert job.status == "done"
@@ -247,14 +248,20 @@ def test_failed_job_shows_its_error_and_can_be_retried(client, staff, catalogue,
 def test_files_are_deleted_after_the_retention_period(client, app, staff, catalogue):
     client.post("/staff/exports/", data={"manufacturers": ["alpha"]})
     job = _latest_job()
-    path = brochures.job_file(job)
-    assert path is not None and path.is_file()
+    key = brochures.job_file(job)
+    assert key is not None and storage().stat(key) is not None
     assert job.expires_at - job.finished_at == timedelta(days=app.config["EXPORT_RETENTION_DAYS"])
 
     job.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
+    # Viewing the page deletes nothing: the periodic clean-up does. Until it runs, the expired
+    # file is no longer offered.
+    client.get("/staff/exports/")
+    assert storage().stat(key) is not None
+    assert client.get(f"/staff/exports/{job.id}/download").status_code == 404
+    assert tasks.clean_up_exports() == 1
     html = client.get("/staff/exports/").get_data(as_text=True)
-    assert not path.exists()
+    assert storage().stat(key) is None
     assert "File deleted after" in html
     assert client.get(f"/staff/exports/{job.id}/download").status_code == 404
 
@@ -269,26 +276,28 @@ def test_stalled_running_job_is_marked_failed(client, staff, catalogue):
         .values(updated_at=utcnow() - timedelta(hours=1))
     )
     db.session.commit()
+    assert "The worker stopped" not in client.get("/staff/exports/").get_data(as_text=True)
+    tasks.clean_up_exports()
     html = client.get("/staff/exports/").get_data(as_text=True)
     assert "The worker stopped before finishing" in html
 
 
 def test_background_thread_runs_the_job(app, staff, catalogue):
     # The default (no Redis, not synchronous): a thread of the app process runs the job.
-    app.config["EXPORT_JOBS_SYNC"] = False
+    app.config["JOBS_SYNC"] = False
     # Links in the brochure come from SITE_URL, whatever address the job was started from.
     app.config["SITE_URL"] = "https://portal.example"
     job = brochures.create_brochure_job(staff, {"manufacturers": ["alpha"]})
     job.parameters = {**job.parameters, "base_url": "http://elsewhere.example/"}
     db.session.commit()
     with app.test_request_context():
-        jobs.submit(job)
-    thread = next(t for t in threading.enumerate() if t.name == f"export-job-{job.id}")
+        tasks.submit(job)
+    thread = next(t for t in threading.enumerate() if t.name == f"job-run_brochure_job-{job.id}")
     thread.join(timeout=60)
     db.session.expire_all()
     job = db.session.get(ExportJob, job.id)
     assert job.status == "done", job.error
-    text = "\n".join(_pages(brochures.job_file(job).read_bytes()))
+    text = "\n".join(_pages(storage().get(brochures.job_file(job))))
     assert "https://portal.example/supplies/products/alpha-ag/spec-sheet.pdf" in text
 
 
@@ -296,9 +305,3 @@ def test_cleanup_command(runner, catalogue):
     result = runner.invoke(args=["exports", "cleanup"])
     assert result.exit_code == 0
     assert "Deleted 0 expired brochure files." in result.output
-
-
-def test_worker_command_needs_redis(runner):
-    result = runner.invoke(args=["exports", "worker", "--burst"])
-    assert result.exit_code != 0
-    assert "Set REDIS_URL" in result.output

@@ -1,12 +1,14 @@
 """Spec sheets and company profiles through the test client."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
 
-from catalogue.exports import pdf
+from catalogue.exports import pdf, pdfcache, tasks
 from catalogue.extensions import db
+from catalogue.lib.storage import storage
 from catalogue.supplies.models import Upload
 
 
@@ -131,6 +133,71 @@ def test_spec_sheet_is_reused_until_the_product_changes(client, product, count_r
     assert len(count_renders) == 2
     assert third.headers["ETag"] != first.headers["ETag"]
     assert pdf_text(third.data).count("✔ Verified") == 2
+
+
+def test_pdfs_are_rendered_ahead_of_the_first_visitor(client, product, count_renders):
+    # The background pass renders the spec sheet and the company profile once...
+    assert tasks.prerender_pdfs().rendered == 2
+    assert tasks.prerender_pdfs().rendered == 0
+    # ...so the first visitor after it gets stored files: no render in the request.
+    sheet = client.get("/supplies/products/alpha-pcr/spec-sheet.pdf")
+    profile = client.get("/supplies/manufacturers/alpha-bio/profile.pdf")
+    assert sheet.status_code == profile.status_code == 200
+    assert len(count_renders) == 2
+
+    product.name = "Alpha PCR Kit II"
+    db.session.commit()
+    assert tasks.prerender_pdfs().rendered == 2  # the product is on its maker's profile too
+    sheet = client.get("/supplies/products/alpha-pcr/spec-sheet.pdf")
+    assert len(count_renders) == 4
+    assert "Alpha PCR Kit II" in pdf_text(sheet.data)
+
+
+def test_prerender_command_renders_what_changed(runner, product, count_renders):
+    assert "Rendered 2 PDFs." in runner.invoke(args=["exports", "prerender"]).output
+    assert "Rendered 0 PDFs." in runner.invoke(args=["exports", "prerender"]).output
+    assert len(count_renders) == 2
+
+
+def test_a_pass_out_of_time_leaves_the_rest_to_the_next(product, count_renders, monkeypatch):
+    monkeypatch.setattr(pdfcache, "PRERENDER_BUDGET", 0)  # time for one document only
+    assert tasks.prerender_pdfs().rendered == 1
+    assert tasks.prerender_pdfs().rendered == 1  # the next pass goes on where it stopped
+    assert tasks.prerender_pdfs().rendered == 0
+    assert len(count_renders) == 2
+
+
+def test_a_document_that_fails_to_render_holds_up_no_other(
+    runner, product, count_renders, monkeypatch
+):
+    real = pdf.html_to_pdf
+
+    def failing_sheets(html, on_page=None):
+        if "— spec sheet" in html:
+            raise RuntimeError("layout failed")
+        return real(html, on_page)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", failing_sheets)
+    monkeypatch.setattr(pdfcache, "PRERENDER_BUDGET", 0)  # one document a pass
+    # The broken spec sheet is tried once; the profile after it is still rendered, and the
+    # command ends.
+    result = runner.invoke(args=["exports", "prerender"])
+    assert "Rendered 1 PDF." in result.output
+    assert tasks.prerender_pdfs() == (0, True)
+
+
+def test_an_older_version_is_kept_a_while_then_dropped(client, product, monkeypatch):
+    folder = "exports/spec-sheets/alpha-pcr/"
+    client.get("/supplies/products/alpha-pcr/spec-sheet.pdf")
+    product.name = "Alpha PCR Kit II"
+    db.session.commit()
+    client.get("/supplies/products/alpha-pcr/spec-sheet.pdf")
+    assert len(storage().list(folder)) == 2  # a late render of the older one removes nothing
+    monkeypatch.setattr(pdfcache, "OLD_VERSIONS_KEPT_FOR", timedelta(0))
+    product.name = "Alpha PCR Kit III"
+    db.session.commit()
+    client.get("/supplies/products/alpha-pcr/spec-sheet.pdf")
+    assert len(storage().list(folder)) == 1
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from catalogue.accounts import services as accounts
 from catalogue.extensions import db
-from catalogue.mail import delivery
-from catalogue.mail.delivery import deliver_and_prune, deliver_pending, prune_outbox
+from catalogue.mail import tasks as mail_tasks
+from catalogue.mail.delivery import deliver_pending, prune_outbox
 from catalogue.mail.models import REDACTED, OutboundEmail
 from catalogue.mail.services import queue_email
 from tests.inquiries.test_journey import inquiry_form
@@ -142,15 +142,27 @@ def test_outbox_files_are_private_and_pruned_after_the_retention(app, world, run
     assert prune_outbox() == 0
 
 
-def test_the_delivery_thread_prunes_without_a_request(app, monkeypatch):
+def _month_old_eml(app) -> Path:
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     outbox.mkdir(parents=True)
     old = outbox / "00000001-password_reset.eml"
     old.write_bytes(b"To: x@y\n\nhello\n")
     long_ago = time.time() - 30 * 86400
     os.utime(old, (long_ago, long_ago))
-    monkeypatch.setattr(delivery, "_pruned_at", None)
-    deliver_and_prune()
+    return old
+
+
+def test_a_periodic_mail_job_prunes_without_a_request(app):
+    old = _month_old_eml(app)
+    (prune,) = [job for job in mail_tasks.PERIODIC if job.name == "mail-prune"]
+    prune.func()
+    assert not old.exists()
+
+
+def test_the_separate_delivery_process_prunes_too(app, runner):
+    """`flask mail deliver` replaces both periodic mail jobs when MAIL_DELIVERY_THREAD is 0."""
+    old = _month_old_eml(app)
+    assert runner.invoke(args=["mail", "deliver", "--once"]).exit_code == 0
     assert not old.exists()
 
 

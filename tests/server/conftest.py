@@ -119,6 +119,8 @@ def start_server(
         SEARCH_INDEXER="0",
         INQUIRY_JOBS_THREAD="0",
         APPROVAL_REMINDERS_THREAD="0",
+        EXPORT_CLEANUP_THREAD="0",
+        PDF_PRERENDER_THREAD="0",
         **extra_env,
     )
     server = Server(instance, env, extra_args)

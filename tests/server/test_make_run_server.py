@@ -136,7 +136,7 @@ def test_sign_in_limit_holds_exactly_across_workers_and_a_restart(make_server, s
     env = {}
     if storage == "redis":
         client = _redis_or_skip()
-        env = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        env = {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
     server = make_server(("--access-logformat", "%(p)s %(r)s %(s)s"), **env)
     try:
         attempts = LoginAttempts(server.url)
@@ -155,5 +155,5 @@ def test_sign_in_limit_holds_exactly_across_workers_and_a_restart(make_server, s
         assert LoginAttempts(server.url).one() == 429
     finally:
         if storage == "redis":
-            for key in client.scan_iter(f"*{env['RATELIMIT_KEY_PREFIX']}*"):
+            for key in client.scan_iter(f"*{env['REDIS_KEY_PREFIX']}*"):
                 client.delete(key)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from werkzeug.datastructures import FileStorage
@@ -39,8 +40,12 @@ def _object_stream_pdf(objects: bytes, dictionary: bytes = b"/Type /ObjStm") -> 
 
 
 def _files(app) -> list[Path]:
-    folder = Path(app.config["UPLOAD_DIR"])
+    folder = Path(app.config["STORAGE_DIR"]) / "uploads"
     return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def _path(document) -> Path:
+    return Path(current_app.config["STORAGE_DIR"]) / uploads.document_key(document)
 
 
 def _post_document(client, product, data: bytes, name: str, kind: str = "certificate"):
@@ -115,8 +120,8 @@ def test_an_accepted_upload_is_kept_once_committed(client, login, world, app):
     response = _post_document(client, world.product_a, PNG, "kit.png", kind="image")
     assert "Document uploaded." in response.get_data(as_text=True)
     document = db.session.scalar(sa.select(Upload).where(Upload.filename == "kit.png"))
-    assert _files(app) == sorted([*files, uploads.document_path(document)])
-    assert uploads.document_path(document).read_bytes() == PNG
+    assert _files(app) == sorted([*files, _path(document)])
+    assert _path(document).read_bytes() == PNG
 
 
 def test_a_rolled_back_upload_is_removed(app, world):
@@ -126,7 +131,7 @@ def test_a_rolled_back_upload_is_removed(app, world):
     document = uploads.store_document(
         upload, kind="certificate", title=None, uploader=world.user_a, owner=world.product_a
     )
-    path = uploads.document_path(document)
+    path = _path(document)
     assert path.read_bytes() == PLAIN_PDF
     db.session.rollback()
     assert not path.exists()
@@ -136,7 +141,7 @@ def test_a_rolled_back_upload_is_removed(app, world):
         upload, kind="certificate", title=None, uploader=world.user_a, owner=world.product_a
     )
     db.session.commit()
-    assert uploads.document_path(document).exists()
+    assert _path(document).exists()
 
 
 def test_a_failed_insert_writes_no_file(app, world, monkeypatch):

@@ -1,16 +1,17 @@
 """Company documents and downloads of the manufacturer's own files."""
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from catalogue.audit.services import record_change
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.lib.storage import send_stored
 from catalogue.portal import services
 from catalogue.portal.views import bp
 from catalogue.supplies import changes
 from catalogue.supplies.forms import DocumentForm
-from catalogue.supplies.uploads import document_path, store_document
+from catalogue.supplies.uploads import document_key, store_document
 
 
 def store_posted_document(owner, form: DocumentForm) -> bool:
@@ -63,11 +64,8 @@ def company_document_upload():
 @bp.get("/documents/<int:document_id>")
 def document_download(document_id):
     document = services.own_upload(current_user, document_id)
-    return send_file(
-        document_path(document),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
+    return send_stored(
+        document_key(document), mimetype=document.content_type, download_name=document.filename
     )
 
 
@@ -76,12 +74,11 @@ def document_delete(document_id):
     document = services.own_upload(current_user, document_id)
     product_id = document.product_id
     try:
-        path, unlinked = changes.remove_upload(current_user, document)
+        unlinked = changes.remove_upload(current_user, document)
     except ServiceError as error:
         db.session.rollback()
         abort(409, description=error.message)
-    db.session.commit()
-    path.unlink(missing_ok=True)  # only once the row is gone for good
+    db.session.commit()  # the file goes with the commit (supplies/uploads.py)
     flash("Upload deleted.", "success")
     for approval in unlinked:
         flash(

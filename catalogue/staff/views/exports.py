@@ -8,17 +8,17 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
 from catalogue.exports import brochures as exports
-from catalogue.exports import jobs
+from catalogue.exports import tasks
 from catalogue.exports.forms import BrochureForm
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db
+from catalogue.lib.storage import send_stored
 from catalogue.staff.views import bp
 
 
@@ -29,8 +29,7 @@ def _form() -> BrochureForm:
 
 
 def _list_page(form: BrochureForm, status: int = 200):
-    exports.cleanup_exports()
-    db.session.commit()
+    # Read-only: files past their retention are deleted by the periodic clean-up (exports/tasks.py).
     return render_template(
         "staff/export_list.html",
         form=form,
@@ -65,7 +64,7 @@ def export_create():
         form.form_errors.append(error.message)
         return _list_page(form, 400)
     db.session.commit()
-    jobs.submit(job)
+    tasks.submit(job)
     flash(f"Brochure export {job.id} started. This page shows its progress.", "success")
     return redirect(url_for("staff.export_list"))
 
@@ -90,12 +89,10 @@ def export_status(job_id):
 @bp.get("/exports/<int:job_id>/download")
 def export_download(job_id):
     job = _job_or_404(job_id)
-    path = exports.job_file(job)
-    if path is None:
+    key = exports.job_file(job)
+    if key is None:
         abort(404, description="This export has no file: not finished, or past its retention.")
-    return send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=job.download_name
-    )
+    return send_stored(key, mimetype="application/pdf", download_name=job.download_name)
 
 
 @bp.post("/exports/<int:job_id>/retry")
@@ -107,6 +104,6 @@ def export_retry(job_id):
         flash(error.message, "error")
         return redirect(url_for("staff.export_list")), 303
     db.session.commit()
-    jobs.submit(job)
+    tasks.submit(job)
     flash(f"Brochure export {job.id} started again.", "success")
     return redirect(url_for("staff.export_list"))

@@ -1,6 +1,6 @@
 """Manufacturers and products as staff see them: verification, invitations, editing any entry."""
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from catalogue.accounts import services as accounts
@@ -8,6 +8,7 @@ from catalogue.audit.services import history_of
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.paging import page_arg
+from catalogue.lib.storage import send_stored
 from catalogue.staff import services
 from catalogue.staff.forms import EvidenceForm, InviteForm
 from catalogue.staff.views import bp
@@ -20,7 +21,7 @@ from catalogue.supplies.forms import (
     product_form,
 )
 from catalogue.supplies.models import Manufacturer, Product, Upload
-from catalogue.supplies.uploads import document_path
+from catalogue.supplies.uploads import document_key
 
 
 def _manufacturer(manufacturer_id: int) -> Manufacturer:
@@ -274,11 +275,8 @@ def performance_delete(product_id, result_id):
 @bp.get("/documents/<int:document_id>")
 def document_download(document_id):
     document = db.get_or_404(Upload, document_id)
-    return send_file(
-        document_path(document),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
+    return send_stored(
+        document_key(document), mimetype=document.content_type, download_name=document.filename
     )
 
 
