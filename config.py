@@ -117,6 +117,11 @@ class Config:
     PDF_PRERENDER_THREAD = os.environ.get("PDF_PRERENDER_THREAD", "1") == "1"
 
     SITE_NAME = "CAC Medical Supplies Export Portal"
+    # Who runs this instance, as the About, Contact and Privacy pages state it; unset, they say
+    # the operator's details are not published here (never a made-up name or address).
+    OPERATOR_NAME = os.environ.get("OPERATOR_NAME") or None
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL") or None
+    CONTACT_ADDRESS = os.environ.get("CONTACT_ADDRESS") or None
     # The public address of the site (e.g. https://supplies.example): every absolute link (e-mails,
     # PDFs, QR codes, API, data packages) is built from it, never from a request's Host; requests
     # naming another host get a 400; cookies are Secure when it is https. Production refuses to

@@ -16,7 +16,7 @@ from catalogue.inquiries.models import (
     ReferenceCounter,
     ReferenceRate,
 )
-from catalogue.mail.models import OutboundEmail
+from catalogue.mail.models import MailSuppression, OutboundEmail
 from catalogue.search.models import SearchChange
 from catalogue.supplies.models import (
     Approval,
@@ -24,6 +24,7 @@ from catalogue.supplies.models import (
     Manufacturer,
     PerformanceResult,
     Product,
+    ProductPhoto,
     ProductSpecimen,
     Upload,
 )
@@ -32,6 +33,7 @@ from catalogue.supplies.version import CatalogueVersion
 __all__ = [
     "AccountToken",
     "OutboundEmail",
+    "MailSuppression",
     "Approval",
     "Article",
     "CatalogueVersion",
@@ -49,6 +51,7 @@ __all__ = [
     "NetworkLink",
     "PerformanceResult",
     "Product",
+    "ProductPhoto",
     "ProductSpecimen",
     "Quotation",
     "QuotationLine",

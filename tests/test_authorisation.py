@@ -19,7 +19,7 @@ def _routes(app, prefix):
 
 
 def _url(rule: str, ids: dict) -> str:
-    return re.sub(r"<int:(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+    return re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
 
 
 def _call(client, method, url):
@@ -80,6 +80,7 @@ def test_a_manufacturer_gets_404_for_another_makers_objects(app, client, login, 
     # Nothing of B's changed through those POSTs.
     product = world.product_b
     assert product.status == "published" and len(product.documents) == 1
+    assert [photo.alt_text for photo in product.photos] == ["product-b kit box"]
 
 
 def test_a_manufacturer_reaches_its_own_objects(app, client, login, world):

@@ -20,7 +20,7 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.lib.urls import external_url
-from catalogue.mail.services import queue_email
+from catalogue.mail.services import lift_suppression, queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,8 @@ def register_officer(email: str, password: str, **fields) -> str:
         logger.info("Registration attempted with the address of user %s", existing.id)
         return address
     details = {key: fields.get(key) for key in REGISTRATION_FIELDS}
+    # Registering gives the address anew, even after its data was removed on request.
+    lift_suppression(address)
     days = current_app.config["EMAIL_CONFIRMATION_DAYS"]
     token = _issue_token(
         "registration",

@@ -91,6 +91,33 @@ def _percent(attr: str, description: str) -> Column:
     )
 
 
+def _price_columns() -> list[Column]:
+    """The indicative price per test as the manufacturer gave it (never a quotation), only
+    where it is complete enough to be shown on the site."""
+
+    def read(attr: str, convert=lambda v: v) -> Callable[[Product], Any]:
+        def value(p: Product) -> Any:
+            given = p.indicative_price is not None and getattr(p, attr) is not None
+            return convert(getattr(p, attr)) if given else None
+
+        return value
+
+    about = "indicative price per test, as the manufacturer gave it (not a quotation)"
+    positive = {"minimum": 0}
+    return [
+        Column("price_min", "number", f"Lowest {about}", read("price_min", float), positive),
+        Column("price_max", "number", f"Highest {about}", read("price_max", float), positive),
+        Column("price_currency", "string", "Its currency (ISO 4217)", read("price_currency")),
+        Column("price_given_on", "date", "The day it was given", read("price_given_on", day)),
+        Column(
+            "price_entered_by",
+            "string",
+            "Who entered it on the portal: manufacturer or staff (from the manufacturer)",
+            read("price_entered_by"),
+        ),
+    ]
+
+
 def _evidence_columns() -> list[Column]:
     return [
         Column(
@@ -168,6 +195,8 @@ PRODUCT_COLUMNS = [
     _whole("Minimum order quantity, in `unit`s", "moq"),
     _text("Unit of sale", "unit"),
     _text("Lead time", "lead_time"),
+    _text("Pack size, as the manufacturer words it", "pack_size"),
+    *_price_columns(),
     _text("HS code", "hs_code"),
     Column(
         "page_url",

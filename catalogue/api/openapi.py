@@ -148,6 +148,23 @@ PRODUCT_SUMMARY = {
         },
     },
 }
+NDECIMAL = _nullable({"type": "string", "pattern": r"^\d+(\.\d+)?$"})
+INDICATIVE_PRICE = _nullable(
+    {
+        "type": "object",
+        "description": "An indicative price per test as the manufacturer gave it (not a "
+        "quotation); null when none was given",
+        "required": ["min", "max", "currency", "per", "given_on", "entered_by"],
+        "properties": {
+            "min": NDECIMAL,
+            "max": NDECIMAL,
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
+            "per": {"type": "string", "enum": ["test"]},
+            "given_on": NDATE,
+            "entered_by": _nullable({"type": "string", "enum": ["manufacturer", "staff"]}),
+        },
+    }
+)
 PRODUCT = {
     "type": "object",
     "required": list(PRODUCT_SUMMARY_PROPS) + ["approvals", "performance", "public_sources"],
@@ -167,6 +184,8 @@ PRODUCT = {
         "moq": NINT,
         "unit": NSTR,
         "lead_time": NSTR,
+        "pack_size": NSTR,
+        "indicative_price": INDICATIVE_PRICE,
         "hs_code": NSTR,
         "approvals": {"type": "array", "items": {"$ref": "#/components/schemas/Approval"}},
         "performance": {

@@ -1,6 +1,7 @@
 """Catalogue rows as the JSON objects of the API (the shapes openapi.py documents)."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import url_for
 
@@ -98,6 +99,25 @@ def public_performance(p: Product) -> list[PerformanceResult]:
     return [r for r in p.performance if r.status != "rejected"]
 
 
+def _decimal(value: Decimal | None) -> str | None:
+    """Exact, as a string: "2.1", "2500"."""
+    return None if value is None else f"{value.normalize():f}"
+
+
+def indicative_price(p: Product) -> dict | None:
+    """The manufacturer's indicative price per test, as given; None when it gave none."""
+    if p.indicative_price is None:
+        return None
+    return {
+        "min": _decimal(p.price_min),
+        "max": _decimal(p.price_max),
+        "currency": p.price_currency,
+        "per": "test",
+        "given_on": day(p.price_given_on),
+        "entered_by": p.price_entered_by,
+    }
+
+
 def product_summary(p: Product) -> dict:
     return {
         "slug": p.slug,
@@ -131,6 +151,8 @@ def product_detail(p: Product) -> dict:
         "moq": p.moq,
         "unit": p.unit,
         "lead_time": p.lead_time,
+        "pack_size": p.pack_size,
+        "indicative_price": indicative_price(p),
         "hs_code": p.hs_code,
         "approvals": [approval(a) for a in p.public_approvals],
         "performance": [performance(r) for r in public_performance(p)],

@@ -15,12 +15,14 @@ from flask import (
     url_for,
 )
 
-from catalogue.content import charts, opendata
+from catalogue.content import charts, feeds, opendata, sitemap
 from catalogue.content import services as content
 from catalogue.content.models import LINK_KINDS, REGIONS, WORLD_REGIONS
+from catalogue.lib.atom import MIMETYPE as ATOM_MIMETYPE
 from catalogue.lib.glossary import TERMS, link_terms
 from catalogue.lib.paging import page_arg
 from catalogue.supplies import services as supplies
+from catalogue.supplies.models import INDEPENDENT_REPORTERS, REPORTERS, STATE_LABELS
 
 bp = Blueprint("content", __name__)
 
@@ -110,6 +112,11 @@ def news_list():
 @bp.get("/news/<slug>")
 def news_detail(slug: str):
     return _article_detail("news", slug)
+
+
+@bp.get("/news/feed.atom")
+def news_feed():
+    return Response(feeds.news_feed(), mimetype=ATOM_MIMETYPE)
 
 
 @bp.get("/countermeasures/")
@@ -264,6 +271,48 @@ def cities_network():
         kinds=LINK_KINDS,
         regions=WORLD_REGIONS,
     )
+
+
+# --- For crawlers -------------------------------------------------------------------------
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml():
+    return Response(sitemap.sitemap_xml(), mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    return Response(sitemap.robots_txt(), mimetype="text/plain")
+
+
+# Who reported a performance figure, when it is not the manufacturer (the About page lists them).
+INDEPENDENT_REPORTER_LABELS = [REPORTERS[r] for r in INDEPENDENT_REPORTERS]
+
+
+# --- About, contact, privacy, terms -------------------------------------------------------
+
+
+@bp.get("/about")
+def about():
+    return render_template(
+        "content/about.html", states=STATE_LABELS, reporters=INDEPENDENT_REPORTER_LABELS
+    )
+
+
+@bp.get("/contact")
+def contact():
+    return render_template("content/contact.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("content/privacy.html")
+
+
+@bp.get("/terms")
+def terms():
+    return render_template("content/terms.html")
 
 
 # --- Glossary -----------------------------------------------------------------------------

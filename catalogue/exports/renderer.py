@@ -5,12 +5,15 @@ thread of the app process is copied into it) that imports WeasyPrint once and th
 HTML it is sent over a socket pair. If
 a render outlives its time limit, the child is killed and the next render starts a new one; the
 child also stops itself by an alarm if the app process is gone (issue 14: one spec sheet of
-2,201 performance rows ran past gunicorn's timeout and took the worker with it).
+2,201 performance rows ran past gunicorn's timeout and took the worker with it). A child that has
+rendered RENDERS_PER_PROCESS documents or grown past MAX_RSS_MB is replaced, so whatever a
+library keeps per render cannot build up over a server's life.
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import signal
 import socket
 import subprocess
@@ -33,6 +36,12 @@ _WARM_UP_HTML = (
 )
 
 
+# A child is retired after this many renders, or once it has grown past this (its peak RSS): the
+# next render starts a fresh one (a second or two; usually in the background pre-render pass).
+RENDERS_PER_PROCESS = 500
+MAX_RSS_MB = 600
+
+
 class RenderError(Exception):
     """The render failed, or its process died."""
 
@@ -49,6 +58,8 @@ class RenderProcess:
         self.process: subprocess.Popen | None = None
         self.conn: Connection | None = None
         self.lock = threading.Lock()  # one render at a time through the pipe
+        self.renders = 0  # by the current child
+        self.renders_per_process, self.max_rss_mb = RENDERS_PER_PROCESS, MAX_RSS_MB
 
     def render(
         self, html: str, timeout: float, on_page: Callable[[int], None] | None = None
@@ -59,15 +70,27 @@ class RenderProcess:
             assert self.conn is not None
             try:
                 self.conn.send((html, timeout, on_page is not None))
-                return self._receive(time.monotonic() + timeout, on_page)
+                rendered, rss_mb = self._receive(time.monotonic() + timeout, on_page)
             except RenderTimeout:
                 self.kill()
                 raise
             except (EOFError, OSError) as error:  # the child died (killed, out of memory)
                 self.kill()
                 raise RenderError(f"The render process stopped: {error!r}") from error
+            self.renders += 1
+            if self.renders >= self.renders_per_process or rss_mb >= self.max_rss_mb:
+                logger.info(
+                    "Retiring PDF render process %s after %d renders (%d MB)",
+                    self.pid, self.renders, rss_mb,
+                )  # fmt: skip
+                self.close()
+            return rendered
 
-    def _receive(self, deadline: float, on_page) -> Rendered:
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def _receive(self, deadline: float, on_page) -> tuple[Rendered, int]:
         assert self.conn is not None
         while True:
             remaining = deadline - time.monotonic()
@@ -77,7 +100,8 @@ class RenderProcess:
             if kind == "page":
                 on_page(value)
             elif kind == "done":
-                return Rendered(*value)
+                data, page_count, rss_mb = value
+                return Rendered(data, page_count), rss_mb
             else:
                 raise RenderError(value)
 
@@ -106,11 +130,17 @@ class RenderProcess:
             self.kill()
             raise RenderError("The render process did not start.")
         try:
-            self.conn.recv()  # "ready"
+            _ready, fast_subsetting = self.conn.recv()
         except EOFError as error:
             self.kill()
             raise RenderError("The render process did not start.") from error
+        self.renders = 0
         logger.info("Started PDF render process %s", process.pid)
+        if not fast_subsetting:
+            logger.error(
+                "WeasyPrint found no libharfbuzz-subset: each PDF with Korean text will take "
+                "seconds to render (install it: make system-deps)"
+            )
 
     def _alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -141,7 +171,7 @@ def _serve(conn, static_folder: str) -> None:
     from catalogue.exports import pdf
 
     pdf.render_html(_WARM_UP_HTML, static_folder)  # fonts and styles loaded before any request
-    conn.send(("ready", None))
+    conn.send(("ready", pdf.fast_font_subsetting()))
     while True:
         try:
             html, timeout, progress = conn.recv()
@@ -155,7 +185,8 @@ def _serve(conn, static_folder: str) -> None:
         except Exception as error:  # reported to the app process, which logs it
             conn.send(("error", f"{type(error).__name__}: {error}"[:1000]))
         else:
-            conn.send(("done", tuple(rendered)))
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # peak, in MB
+            conn.send(("done", (*rendered, rss_mb)))
         signal.alarm(0)
 
 

@@ -41,7 +41,7 @@ from catalogue.inquiries.models import (
 from catalogue.lib.dates import add_business_days, aware, utcnow
 from catalogue.lib.urls import external_url
 from catalogue.mail.models import OutboundEmail
-from catalogue.mail.services import queue_email
+from catalogue.mail.services import lift_suppression, queue_email
 from catalogue.supplies.models import Manufacturer, Product
 
 logger = logging.getLogger(__name__)
@@ -158,6 +158,8 @@ def file_inquiries(
             return earlier
     if not lines:
         raise ServiceError(None, "Add at least one product to the inquiry.")
+    # An officer whose data was removed on request and who files again gives the address anew.
+    lift_suppression(contact.email)
     if len(lines) > MAX_BASKET:
         raise ServiceError(None, f"An inquiry can cover at most {MAX_BASKET} products.")
     for line in lines:

@@ -2,12 +2,14 @@
 
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -53,8 +55,14 @@ def _save_basket(slugs: list[str]) -> None:
 
 
 def _back(default: str) -> str:
+    """The page the form came from, if it is a path of this site: browsers read "/\\evil" and
+    "//evil" as another host, so neither, nor any control character, is followed."""
     target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    parts = urlsplit(target)
+    local = target.startswith("/") and not parts.scheme and not parts.netloc
+    if not local or "\\" in target or any(ord(c) < 32 for c in target) or target.startswith("//"):
+        return default
+    return target
 
 
 @bp.get("/basket")
@@ -70,22 +78,34 @@ def basket_add():
     if not services.published_products([slug]):
         abort(404, description="That product is not in the catalogue.")
     slugs = basket_slugs()
+    added = False
     if slug not in slugs and len(slugs) >= services.MAX_BASKET:
-        flash(f"The basket holds at most {services.MAX_BASKET} products.", "warning")
+        message = f"The basket holds at most {services.MAX_BASKET} products."
     elif (
         slug not in slugs
         and len(services.manufacturers_of([*slugs, slug])) > services.MAX_MANUFACTURERS
     ):
-        flash(
+        message = (
             f"One inquiry goes to at most {services.MAX_MANUFACTURERS} manufacturers, and the "
             "basket has products of that many already: send this inquiry first, then add "
-            "this product to a new one.",
-            "warning",
+            "this product to a new one."
         )
     elif slug not in slugs:
         _save_basket([*slugs, slug])
-        flash("Added to your inquiry basket.", "success")
-    return redirect(_back(url_for("inquiries.basket")))
+        added, message = True, "Added to your inquiry basket."
+    else:
+        message = "Already in your inquiry basket."
+    refused = slug not in slugs and not added
+    # The page's script (static/js/catalogue.js) asks for JSON, so the visitor stays in place.
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    ):
+        answer = jsonify(added=added, message=message, count=basket_count())
+        return answer, 409 if refused else 200
+    if slug not in slugs:
+        flash(message, "warning" if refused else "success")
+    # Back to the product's card on the page the visitor came from.
+    return redirect(_back(url_for("inquiries.basket")) + f"#product-{slug}")
 
 
 @bp.post("/basket/remove")

@@ -61,6 +61,11 @@ def format_money(amount: Decimal | None, currency: str, *, exact: bool = False) 
     """ "1,234.50 USD"; `exact` keeps up to four decimals (unit prices), else the minor unit."""
     if amount is None:
         return "—"
+    return f"{format_amount(amount, currency, exact=exact)} {currency}"
+
+
+def format_amount(amount: Decimal, currency: str, *, exact: bool = False) -> str:
+    """ "1,234.50" for USD: the number alone, as format_money writes it."""
     if exact:
         text = f"{amount:,.4f}".rstrip("0").rstrip(".")
         whole, _, fraction = text.partition(".")
@@ -70,4 +75,4 @@ def format_money(amount: Decimal | None, currency: str, *, exact: bool = False) 
     else:
         exponent = _EXPONENTS.get(currency, 2)
         text = f"{quantize(amount, currency):,.{exponent}f}"
-    return f"{text} {currency}"
+    return text

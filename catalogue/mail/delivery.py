@@ -35,7 +35,8 @@ from flask import current_app
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.mail.headers import MAX_ADDRESS, header_text
-from catalogue.mail.models import OutboundEmail
+from catalogue.mail.models import CANCELLED_NOTE, REMOVED_ON_REQUEST, OutboundEmail
+from catalogue.mail.services import is_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,20 @@ def prune_outbox() -> int:
     return deleted
 
 
+def delete_copies(emails: list[OutboundEmail]) -> int:
+    """Delete this machine's .eml copies of these messages (their owner asked to be forgotten);
+    returns how many. Other machines' copies go with MAIL_OUTBOX_RETENTION_DAYS."""
+    outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    deleted = 0
+    for email in emails:
+        for suffix in (".eml", ".tmp"):
+            path = outbox / f"{email.id:08d}-{email.kind}{suffix}"
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
 def send(email: OutboundEmail) -> None:
     message = build_message(email)
     if current_app.config.get("MAIL_SERVER"):
@@ -193,14 +208,20 @@ def deliver_pending(limit: int = BATCH_SIZE) -> dict[str, int]:
             continue  # another process took it
         email = db.session.get(OutboundEmail, email_id)
         assert email is not None  # claimed just now
-        counts[_attempt(email)] += 1
+        outcome = _attempt(email)
+        counts[outcome] = counts.get(outcome, 0) + 1  # "cancelled" only when there were any
         db.session.commit()
     return counts
 
 
 def _attempt(email: OutboundEmail) -> str:
-    """Send one claimed message; returns "sent", "retry" or "failed". Never raises: whatever
-    goes wrong with one message is recorded on it, and the others are still delivered."""
+    """Send one claimed message; returns "sent", "retry", "failed" or "cancelled". Never
+    raises: whatever goes wrong with one message is recorded on it, and the others are still
+    delivered."""
+    if email.to_address == REMOVED_ON_REQUEST or is_suppressed(email.to_address):
+        # Queued before its address asked to be forgotten.
+        email.status, email.last_error = "cancelled", CANCELLED_NOTE
+        return "cancelled"
     if email.attempts > current_app.config["MAIL_MAX_ATTEMPTS"]:
         # Its earlier claims were never released: the sending process died each time.
         return _failed_attempt(email, "Delivery stopped during each attempt (the process ended).")

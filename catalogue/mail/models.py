@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,8 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
-MAIL_STATES = ("pending", "sending", "sent", "failed")
+# "cancelled": never to be sent, because its address asked to be forgotten (MailSuppression).
+MAIL_STATES = ("pending", "sending", "sent", "failed", "cancelled")
 REDACTED = "[link removed after delivery]"
+# What stands in place of personal data removed at its owner's request (anywhere in the site).
+REMOVED_ON_REQUEST = "removed on request"
+CANCELLED_NOTE = "Not sent: the address asked for its personal data to be removed."
 
 
 class OutboundEmail(Model):
@@ -39,3 +44,20 @@ class OutboundEmail(Model):
         for part in self.secrets or ():
             self.body_text = self.body_text.replace(part, REDACTED)
         self.secrets = None
+
+
+class MailSuppression(Model):
+    """An address that asked for its personal data to be removed: nothing more is sent to it.
+
+    Only the address's SHA-256 is kept (see `address_hash`), so the list itself does not keep
+    the address it was asked to forget, yet each new message can still be checked against it."""
+
+    __tablename__ = "mail_suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    @staticmethod
+    def address_hash_of(address: str) -> str:
+        return hashlib.sha256(address.strip().lower().encode()).hexdigest()

@@ -3,11 +3,17 @@
 import re
 from collections.abc import Iterable
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 
 from catalogue.extensions import db
 from catalogue.mail.headers import header_text
-from catalogue.mail.models import OutboundEmail
+from catalogue.mail.models import (
+    CANCELLED_NOTE,
+    REMOVED_ON_REQUEST,
+    MailSuppression,
+    OutboundEmail,
+)
 
 
 def queue_email(
@@ -20,6 +26,19 @@ def queue_email(
     stored body keeps a placeholder in their place.
     """
     subject = header_text(subject)
+    if to == REMOVED_ON_REQUEST or is_suppressed(to):
+        # Kept as a cancelled row, so the caller and staff see that it was not sent; nothing of
+        # the message or the address is stored.
+        message = OutboundEmail(
+            to_address=REMOVED_ON_REQUEST,
+            subject=subject,
+            body_text="",
+            kind=template,
+            status="cancelled",
+            last_error=CANCELLED_NOTE,
+        )
+        db.session.add(message)
+        return message
     body = render_template(f"email/{template}.txt", subject=subject, **context)
     marked = {s for s in secrets if s}
     for part in marked:
@@ -54,3 +73,85 @@ def _token_links() -> re.Pattern[str]:
         pattern = re.compile(rf"\S*(?:{alternatives})\S*")
         current_app.extensions["mail_token_links"] = pattern
     return pattern
+
+
+def is_suppressed(address: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(MailSuppression.id).where(
+                MailSuppression.address_hash == MailSuppression.address_hash_of(address)
+            )
+        )
+        is not None
+    )
+
+
+def suppress_address(address: str) -> MailSuppression:
+    """Send nothing more to this address (kept as a hash); the same row if it is suppressed."""
+    address_hash = MailSuppression.address_hash_of(address)
+    row = db.session.scalar(
+        sa.select(MailSuppression).where(MailSuppression.address_hash == address_hash)
+    )
+    if row is None:
+        row = MailSuppression(address_hash=address_hash)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def lift_suppression(address: str) -> None:
+    """Mail this address again: its owner gave it anew (a new inquiry), after a removal."""
+    address_hash = MailSuppression.address_hash_of(address)
+    db.session.execute(
+        sa.delete(MailSuppression).where(MailSuppression.address_hash == address_hash)
+    )
+
+
+def messages_about(address: str, related: Iterable[str] = ()) -> list[OutboundEmail]:
+    """The outbox rows sent to this address, or that name it or one of the `related` terms
+    (say, the references of the inquiries it filed) in their subject or body."""
+    terms = [address, *related]
+    stmt = sa.select(OutboundEmail).where(
+        sa.or_(
+            sa.func.lower(OutboundEmail.to_address) == address.strip().lower(),
+            *[OutboundEmail.body_text.contains(term) for term in terms if term],
+            *[OutboundEmail.subject.contains(term) for term in terms if term],
+        )
+    )
+    return list(db.session.scalars(stmt.order_by(OutboundEmail.id)))
+
+
+# Values shorter than this are not looked for in other people's text: an organisation called
+# "WHO" must not turn a maker's "WHO EUL listed" into nonsense.
+SHORTEST_REDACTED = 4
+
+
+def redact(text: str, values: Iterable[str]) -> str:
+    """`text` with each whole-word, any-case occurrence of the values (their name, phone...)
+    replaced by the marker "removed on request"; values too short to be told from words stay."""
+    for value in sorted({v.strip() for v in values if v and v.strip()}, key=len, reverse=True):
+        if len(value) >= SHORTEST_REDACTED:
+            pattern = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE)
+            text = pattern.sub(REMOVED_ON_REQUEST, text)
+    return text
+
+
+def forget_address(address: str, values: Iterable[str | None], related: Iterable[str] = ()):
+    """Remove a person's data from the outbox: messages to the address not sent yet are
+    cancelled, and every message to it or about it (see `messages_about`) keeps the marker
+    "removed on request" in place of the address and of each of `values` (their name, phone...).
+    Returns the rows changed."""
+    parts = [v for v in (address, *values) if v]
+    changed = []
+    for message in messages_about(address, related):
+        before = (message.to_address, message.subject, message.body_text, message.status)
+        if message.to_address.strip().lower() == address.strip().lower():
+            message.to_address = REMOVED_ON_REQUEST
+            if message.status != "sent":
+                message.status, message.last_error = "cancelled", CANCELLED_NOTE
+        message.subject = redact(message.subject, parts)
+        message.body_text = redact(message.body_text, parts)
+        message.secrets = [s for s in message.secrets or () if s in message.body_text] or None
+        if (message.to_address, message.subject, message.body_text, message.status) != before:
+            changed.append(message)
+    return changed

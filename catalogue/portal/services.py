@@ -12,7 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from catalogue.extensions import db
 from catalogue.inquiries.models import Inquiry
-from catalogue.supplies.models import Approval, Manufacturer, PerformanceResult, Product, Upload
+from catalogue.supplies.models import (
+    Approval,
+    Manufacturer,
+    PerformanceResult,
+    Product,
+    ProductPhoto,
+    Upload,
+)
 
 # Facts a buyer needs before asking for a quotation; the dashboard lists the missing ones.
 PROFILE_FACTS = {
@@ -90,6 +97,23 @@ def own_upload(user, document_id: int) -> Upload:
             ),
         )
     )
+
+
+def _own_photo(user, condition) -> ProductPhoto:
+    return db.first_or_404(
+        sa.select(ProductPhoto)
+        .join(Product, ProductPhoto.product_id == Product.id)
+        .where(condition, Product.manufacturer_id == user.manufacturer_id)
+    )
+
+
+def own_photo(user, photo_id: int) -> ProductPhoto:
+    return _own_photo(user, ProductPhoto.id == photo_id)
+
+
+def own_photo_by_token(user, token: str) -> ProductPhoto:
+    """A photo's files are named by its token (supplies/photos.py)."""
+    return _own_photo(user, ProductPhoto.token == token)
 
 
 def own_inquiry(user, inquiry_id: int) -> Inquiry:

@@ -20,6 +20,7 @@ from catalogue.search.schema import (
     FACET_FIELDS,
     FILTER_FIELDS,
     HEADLINE_FIELDS,
+    complete_words,
     exact_key,
     percent_key,
 )
@@ -311,8 +312,8 @@ class QueryEngine:
         return corrected if changed else None
 
     def suggest(self, searcher, prefix: str, limit: int = 8) -> list[dict]:
-        """Documents whose title has words starting with each word typed (2+ characters)."""
-        words = [w.lower()[:15] for w in re.findall(r"[^\W_]+", prefix)][:6]
+        """Documents whose title or model number has a word starting with each word typed."""
+        words = complete_words(prefix)
         if not words:
             return []
         q = query.And([query.Term("complete", w) for w in words])

@@ -28,7 +28,12 @@ FILTER_FIELDS = (*FACET_FIELDS, "approval_evidence")
 # The headline figures of a product (see Product.headline_performance), for minimums and sorting.
 HEADLINE_FIELDS = {"sensitivity": "headline_sensitivity", "specificity": "headline_specificity"}
 # Bumped whenever the fields change: an index built with another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Typeahead: every word of a name or model number is indexed by each of its beginnings, from one
+# character ("STANDARD Q" is "standard" and "q"), and a typed text matches when each of its
+# words begins a word of the same entry. Words are split as the analyzer's tokenizer splits them.
+_COMPLETE = NgramWordAnalyzer(minsize=1, maxsize=15, at="start")
+_COMPLETE_WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 # Weights of each part of a document in the one searched field, `text`: product name and
 # model number above manufacturer above category above the rest. Summing weighted term
@@ -52,7 +57,7 @@ def build_schema() -> Schema:
         code=STORED,
         category=STORED,
         body=STORED,
-        complete=TEXT(analyzer=NgramWordAnalyzer(minsize=2, maxsize=15, at="start")),
+        complete=TEXT(analyzer=_COMPLETE),
         sort_name=ID(sortable=True),
         newest=NUMERIC(sortable=True, bits=64, signed=False),
         subtitle=STORED,
@@ -79,6 +84,11 @@ def percent_key(value: float | None) -> int:
     return 0 if value is None else round(value * 100) + 1
 
 
+def complete_words(text: str, limit: int = 6) -> list[str]:
+    """The words of a typed text as the typeahead looks them up (at most `limit`)."""
+    return [w.lower()[:15] for w in _COMPLETE_WORD.findall(text)][:limit]
+
+
 def exact_key(text: str | None) -> str:
     return " ".join(re.findall(r"[^\W_]+", (text or "").casefold()))
 
@@ -96,7 +106,7 @@ def whoosh_doc(doc: dict) -> dict:
         "maker": doc.get("maker") or "",
         "category": doc.get("category") or "",
         "body": doc.get("body") or "",
-        "complete": doc["title"],
+        "complete": f"{doc['title']} {doc.get('code') or ''}",
         "sort_name": doc["title"].casefold(),
         "newest": int((doc.get("newest") or 0) * 1_000_000),  # microseconds: no ties
         "subtitle": doc.get("subtitle") or "",

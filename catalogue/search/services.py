@@ -14,6 +14,7 @@ from catalogue.extensions import db
 from catalogue.search.indexer import current_index
 from catalogue.search.query import SORTS, Hit, Results
 from catalogue.search.registry import REGISTRY
+from catalogue.search.schema import complete_words
 from catalogue.search.store import BrokenIndex
 from catalogue.supplies import services as supplies
 from catalogue.supplies.models import Category, Manufacturer, Product
@@ -222,17 +223,21 @@ def _database_search(
 def suggest(prefix: str, limit: int = 8) -> list[dict]:
     """Typeahead entries for a prefix of 2+ characters: label, type, url."""
     prefix = prefix.strip()[:MAX_QUERY_LENGTH]
-    if len(prefix) < SUGGEST_MIN_LENGTH:
+    words = complete_words(prefix)
+    if len(prefix) < SUGGEST_MIN_LENGTH or not words:
         return []
     try:
         found = current_index().suggest(prefix, limit)
     except BrokenIndex:
-        pattern = f"%{prefix.lower()}%"
+        name = sa.func.lower(Product.name)
         found = [
             {"type": "product", "slug": p.slug, "title": p.name, "subtitle": ""}
             for p in db.session.scalars(
                 sa.select(Product)
-                .where(Product.status == "published", sa.func.lower(Product.name).like(pattern))
+                .where(
+                    Product.status == "published",
+                    *(name.contains(w, autoescape=True) for w in words),
+                )
                 .order_by(Product.name)
                 .limit(limit)
             )

@@ -1,5 +1,14 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -55,6 +64,26 @@ class AuditFilterForm(FlaskForm):
             ("manufacturers", "Manufacturers"),
             ("approvals", "Approvals"),
             ("users", "Users"),
+            ("inquiries", "Inquiries"),
+            ("mail_suppressions", "Privacy requests"),
         ],
         validators=[Optional()],
+    )
+
+
+class PrivacyLookupForm(FlaskForm):
+    # Posted, not a GET filter: the address stays out of URLs and access logs.
+    email = EmailField(
+        "E-mail address of the person",
+        validators=[DataRequired(), Email(), Length(max=254)],
+        description="The address they gave in their inquiries or their account.",
+    )
+
+
+class PrivacyEraseForm(FlaskForm):
+    email = HiddenField(validators=[DataRequired(), Email(), Length(max=254)])
+    confirm = BooleanField(
+        "This person asked for their personal data to be removed, and I checked that the "
+        "request comes from the owner of this address.",
+        validators=[DataRequired(message="Confirm the request before removing anything.")],
     )

@@ -39,8 +39,10 @@ PRODUCT_FIELDS = (
     "intended_use", "self_test", "targets", "limit_of_detection", "limit_of_detection_basis",
     "time_to_result", "time_to_result_basis", "tests_per_kit", "storage_temperature",
     "shelf_life_months", "compatible_instruments", "production_capacity",
-    "production_capacity_basis", "moq", "unit", "lead_time", "hs_code", "public_sources",
+    "production_capacity_basis", "moq", "unit", "lead_time", "pack_size", "price_min",
+    "price_max", "price_currency", "price_given_on", "hs_code", "public_sources",
 )  # fmt: skip
+PRICE_FIELDS = ("price_min", "price_max", "price_currency", "price_given_on")
 MANUFACTURER_FIELDS = (
     "name", "name_ko", "description", "founded_year", "employees", "address", "city",
     "province", "website", "contact_email", "contact_email_source", "contact_phone",
@@ -135,6 +137,11 @@ def update_product(
             actor, product, {k: values[k] for k in PRODUCT_FIELDS if k in values}
         )
         count = len(changes)
+        if any(change.field in PRICE_FIELDS for change in changes):
+            # Buyers read who gave the price: whoever last saved it.
+            entered_by = "staff" if actor.role == "staff" else "manufacturer"
+            priced = product.indicative_price is not None
+            apply_changes(actor, product, {"price_entered_by": entered_by if priced else None})
         old_specimens = product.specimen_types
         if sorted(old_specimens) != sorted(specimens):
             record_change(actor, product, "specimen_types", old_specimens, specimens)

@@ -1,6 +1,7 @@
 """Forms for editing catalogue entries (used by the manufacturer portal and by staff)."""
 
 import re
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -9,6 +10,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    Field,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -28,6 +30,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from catalogue.lib.dates import today
+from catalogue.lib.money import currency_choices, is_currency
 from catalogue.supplies.models import AUTHORITIES, SPECIMEN_TYPES, TECHNOLOGIES
 from catalogue.supplies.uploads import DOCUMENT_KINDS
 
@@ -37,6 +41,24 @@ MAX_SOURCES = 20
 HS_CODE = Regexp(
     r"^\d{4}(\.?\d{2}){0,3}$", message="Use digits like 3822.19 or 382219 (4 to 10 digits)."
 )
+
+
+# Indicative prices per test: stored to four decimals, below a hundred million.
+PRICE_STEP = Decimal("0.0001")
+MAX_PRICE = Decimal(100_000_000)
+
+
+def price_amount(form, field) -> None:
+    """A positive amount ("NaN" and "Infinity" parse as decimals too)."""
+    value = field.data
+    if value is None:
+        return
+    if not value.is_finite() or value <= 0:
+        raise ValidationError("Give a price above 0, e.g. 2.10.")
+    if value >= MAX_PRICE:
+        raise ValidationError("Give the price of one test.")
+    if value != value.quantize(PRICE_STEP):
+        raise ValidationError("Give at most four decimals.")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -154,6 +176,18 @@ class ProductForm(VersionedForm):
         "Order unit (e.g. tests, kits of 96)", validators=[Optional(), Length(max=60)]
     )
     lead_time = StringField("Lead time (e.g. 2–3 weeks)", validators=[Optional(), Length(max=80)])
+    pack_size = StringField(
+        "Pack size (e.g. 25 tests per kit)", validators=[Optional(), Length(max=120)]
+    )
+    price_min = DecimalField(
+        "Lowest price per test", places=None, validators=[Optional(), price_amount]
+    )
+    price_max = DecimalField(
+        "Highest price per test", places=None, validators=[Optional(), price_amount]
+    )
+    # Checked in validate(), with a clearer message than "Not a valid choice".
+    price_currency = SelectField("Currency (ISO 4217)", validate_choice=False)
+    price_given_on = DateField("Date the price was given", validators=[Optional()])
     hs_code = StringField("HS code", validators=[Optional(), HS_CODE])
     public_sources = TextAreaField(
         "Public sources (one address or reference per line)",
@@ -170,6 +204,32 @@ class ProductForm(VersionedForm):
             if line.lower().startswith(("javascript:", "data:", "file:")):
                 raise ValidationError("Sources must be web addresses or plain references.")
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._validate_price() and valid
+
+    def _validate_price(self) -> bool:
+        """A price means nothing without its currency and the day it was given."""
+        low, high = self.price_min.data, self.price_max.data
+        currency = _blank_to_none(self.price_currency.data)
+        errors: list[tuple[Field, str]] = []
+        if currency and not is_currency(currency):
+            errors.append((self.price_currency, "Choose a currency from the list (ISO 4217)."))
+        priced = low is not None or high is not None
+        if priced and not (self.price_min.errors or self.price_max.errors):
+            if low is not None and high is not None and high < low:
+                errors.append((self.price_max, "The highest price must not be below the lowest."))
+            if not currency:
+                errors.append((self.price_currency, "Choose the currency of the price."))
+            given_on = self.price_given_on.data
+            if given_on is None and not self.price_given_on.errors:
+                errors.append((self.price_given_on, "Give the date this price was given."))
+            elif given_on is not None and given_on > today():
+                errors.append((self.price_given_on, "The date cannot be in the future."))
+        for field, message in errors:
+            field.errors = [*field.errors, message]
+        return not errors
+
     def values(self) -> dict:
         """The form's data as model values (lists split, blanks as None)."""
         data = {
@@ -179,14 +239,30 @@ class ProductForm(VersionedForm):
                 "intended_use", "limit_of_detection", "limit_of_detection_basis",
                 "time_to_result", "time_to_result_basis", "tests_per_kit",
                 "storage_temperature", "shelf_life_months", "production_capacity",
-                "production_capacity_basis", "moq", "unit", "lead_time", "hs_code",
+                "production_capacity_basis", "moq", "unit", "lead_time", "pack_size", "hs_code",
             )
         }  # fmt: skip
         data["self_test"] = bool(self.self_test.data)
         data["targets"] = split_list(self.targets.data)
         data["compatible_instruments"] = split_list(self.compatible_instruments.data)
         data["public_sources"] = split_lines(self.public_sources.data)
+        data.update(self._price_values())
         return data
+
+    def _price_values(self) -> dict:
+        """Stored at four decimals, as the column keeps them (so an unchanged price is no
+        change); without an amount, no currency or date is kept either."""
+        amounts = {
+            name: None if value is None else value.quantize(PRICE_STEP)
+            for name in ("price_min", "price_max")
+            for value in [getattr(self, name).data]
+        }
+        priced = any(value is not None for value in amounts.values())
+        return {
+            **amounts,
+            "price_currency": _blank_to_none(self.price_currency.data) if priced else None,
+            "price_given_on": self.price_given_on.data if priced else None,
+        }
 
     def fill_from(self, product) -> None:
         for name in (
@@ -194,10 +270,18 @@ class ProductForm(VersionedForm):
             "intended_use", "self_test", "limit_of_detection", "limit_of_detection_basis",
             "time_to_result", "time_to_result_basis", "tests_per_kit", "storage_temperature",
             "shelf_life_months", "production_capacity", "production_capacity_basis", "moq",
-            "unit", "lead_time", "hs_code",
+            "unit", "lead_time", "pack_size", "price_min", "price_max", "price_given_on",
+            "hs_code",
         ):  # fmt: skip
             getattr(self, name).data = getattr(product, name)
         self.technology.data = product.technology or ""
+        self.price_currency.data = product.price_currency or ""
+        # "2.1", not the column's "2.1000"; "2500", not "2.5E+3".
+        for field in (self.price_min, self.price_max):
+            if field.data is not None:
+                field.data = field.data.normalize()
+                if field.data == field.data.to_integral():
+                    field.data = field.data.quantize(Decimal(1))
         self.targets.data = ", ".join(product.targets or [])
         self.compatible_instruments.data = ", ".join(product.compatible_instruments or [])
         self.public_sources.data = "\n".join(product.public_sources or [])
@@ -424,4 +508,5 @@ def product_form(**kwargs) -> ProductForm:
     form = ProductForm(**kwargs)
     categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
     form.category_id.choices = [(c.id, c.name) for c in categories]
+    form.price_currency.choices = [("", "Choose…"), *currency_choices()]
     return form

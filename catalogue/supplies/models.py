@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from catalogue.extensions import Model
 from catalogue.lib.dates import today, utcnow
+from catalogue.lib.money import format_amount
 from catalogue.lib.timestamps import TimestampMixin
 
 # Approval authorities, in the order a buyer usually weighs them.
@@ -96,6 +98,11 @@ UPLOAD_KINDS = {
     "image": "Image",
     "other": "Document (checked by CAC staff)",
 }
+
+
+def _whole_months(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (14 Sep 2025 to 13 Nov 2026: 13)."""
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
 class Evidence:
@@ -254,6 +261,16 @@ class Product(TimestampMixin, Model):
     moq: Mapped[int | None]
     unit: Mapped[str | None] = mapped_column(sa.String(60))
     lead_time: Mapped[str | None] = mapped_column(sa.String(80))
+    # As the manufacturer words it ("25 tests per kit", "box of 20 kits").
+    pack_size: Mapped[str | None] = mapped_column(sa.String(120))
+    # An indicative price per test as the manufacturer gives it (never a quotation): its range,
+    # currency (ISO 4217) and the day it was given, and who entered it ("manufacturer" or
+    # "staff", taken from who saved it, never from a form).
+    price_min: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 4))
+    price_max: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 4))
+    price_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    price_given_on: Mapped[date | None] = mapped_column(sa.Date)
+    price_entered_by: Mapped[str | None] = mapped_column(sa.String(20))
     hs_code: Mapped[str | None] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
     key_facts: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
@@ -279,6 +296,17 @@ class Product(TimestampMixin, Model):
     documents: Mapped[list[Upload]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="Upload.id"
     )
+    photos: Mapped[list[ProductPhoto]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductPhoto.position"
+    )
+
+    @property
+    def listed_name(self) -> str:
+        """The name as the catalogue lists it, saying when it only describes the product (feeds,
+        link previews: wherever the page's "product name on request" label is not beside it)."""
+        if self.name_is_descriptive:
+            return f"{self.name} (product name on request)"
+        return self.name
 
     @property
     def specimen_types(self) -> list[str]:
@@ -292,6 +320,48 @@ class Product(TimestampMixin, Model):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    @property
+    def indicative_price(self) -> str | None:
+        """ "USD 2.10–2.60 per test" ("from …", "up to …" with one end); None when not given."""
+        low, high, currency = self.price_min, self.price_max, self.price_currency
+        if currency is None or (low is None and high is None):
+            return None
+        if low is not None and high is not None:
+            amount = format_amount(low, currency, exact=True)
+            if high != low:
+                amount += "–" + format_amount(high, currency, exact=True)
+            return f"{currency} {amount} per test"
+        if low is not None:
+            return f"from {currency} {format_amount(low, currency, exact=True)} per test"
+        assert high is not None
+        return f"up to {currency} {format_amount(high, currency, exact=True)} per test"
+
+    @property
+    def indicative_price_source(self) -> str | None:
+        """Who gave the price and when: "set by the manufacturer, 14 Nov 2026"."""
+        if self.indicative_price is None or self.price_given_on is None:
+            return None
+        who = (
+            "entered by CAC staff"
+            if self.price_entered_by == "staff"
+            else "set by the manufacturer"
+        )
+        return f"{who}, {self.price_given_on.strftime('%-d %b %Y')}"
+
+    @property
+    def indicative_price_note(self) -> str | None:
+        """The source, with the price's age once it is more than a year old ("given 14 months
+        ago"). Pages only: a stored PDF would keep an age that moves on."""
+        source = self.indicative_price_source
+        if source is None:
+            return None
+        assert self.price_given_on is not None
+        months = _whole_months(self.price_given_on, today())
+        if months > 12 or (months == 12 and today().day > self.price_given_on.day):
+            age = f"{months} months" if months < 24 else f"{months // 12} years"
+            return f"{source}; given {age} ago"
+        return source
 
     @property
     def studies_by_trust(self) -> list[PerformanceResult]:
@@ -502,6 +572,35 @@ class Upload(Model):
         if not self.is_checked:
             return "Uploaded by the manufacturer — not checked by CAC"
         return UPLOAD_KINDS.get(self.kind, "Document")
+
+
+class ProductPhoto(Model):
+    """A product photo, stored resized to a few widths (supplies/photos.py); the first by
+    position is the one cards show."""
+
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    alt_text: Mapped[str] = mapped_column(sa.String(300))
+    # Names the stored files. A new one per upload, so a URL always means the same image and
+    # browsers may keep it for a year.
+    token: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # The stored widths, narrowest first, and the size of the widest file.
+    widths: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    width: Mapped[int]
+    height: Mapped[int]
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="photos")
+
+    def height_at(self, width: int) -> int:
+        """The height of the stored file `width` pixels wide."""
+        return max(1, round(self.height * width / self.width))
 
 
 class ExpiryReminder(Model):

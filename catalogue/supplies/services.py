@@ -63,6 +63,7 @@ _LISTING_LOAD = (
     selectinload(Product.approvals),
     selectinload(Product.specimens),
     selectinload(Product.performance),
+    selectinload(Product.photos),
 )
 
 
@@ -292,7 +293,8 @@ def facet_labels(facet: str, values: list[str]) -> dict[str, str]:
     if facet == "manufacturer":
         stmt = sa.select(Manufacturer.slug, Manufacturer.name).where(Manufacturer.slug.in_(values))
         return dict(db.session.execute(stmt).all())
-    fixed = _FIXED_LABELS.get(facet, {})
+    # A state no current approval is in (a "rejected" typed into the address) still reads as one.
+    fixed = STATE_LABELS if facet == "evidence" else _FIXED_LABELS.get(facet, {})
     return {v: fixed.get(v, v) for v in values}
 
 
@@ -335,6 +337,7 @@ def get_published_product(slug: str) -> Product | None:
             selectinload(Product.specimens),
             selectinload(Product.performance),
             selectinload(Product.documents),
+            selectinload(Product.photos),
         )
     )
     return db.session.scalar(stmt)
@@ -438,11 +441,13 @@ def comparison_rows(products: list[Product]) -> list[CompareRow]:
         ("Time to result", lambda p: p.time_to_result or ""),
         ("Performance", lambda p: p.studies_by_trust),
         ("Approvals", lambda p: p.public_approvals),
+        ("Indicative price", lambda p: _price(p)),
+        ("Pack size", lambda p: p.pack_size or ""),
         ("Tests per kit", lambda p: _str(p.tests_per_kit)),
+        ("Minimum order", lambda p: _moq(p)),
         ("Storage", lambda p: p.storage_temperature or ""),
         ("Shelf life", lambda p: f"{p.shelf_life_months} months" if p.shelf_life_months else ""),
         ("Production capacity", lambda p: p.production_capacity or ""),
-        ("Minimum order", lambda p: _moq(p)),
         ("Lead time", lambda p: p.lead_time or ""),
         ("HS code", lambda p: p.hs_code or ""),
     ]
@@ -479,6 +484,13 @@ def _study_key(r: PerformanceResult) -> tuple:
 
 def _str(value) -> str:
     return "" if value is None else f"{value:,}"
+
+
+def _price(p: Product) -> str:
+    if p.indicative_price is None:
+        return ""
+    note = p.indicative_price_note
+    return f"{p.indicative_price} ({note})" if note else p.indicative_price
 
 
 def _moq(p: Product) -> str:

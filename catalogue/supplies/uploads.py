@@ -147,10 +147,19 @@ def document_key(document: Upload) -> str:
 
 def delete_document(document: Upload) -> None:
     """Delete the row; its file is removed once the transaction commits (and kept if not)."""
-    session = db.session()
-    session.info.setdefault(_DELETED, []).append((storage(), document_key(document)))
-    session.delete(document)
-    session.flush()
+    remove_with_transaction(document_key(document))
+    db.session.delete(document)
+    db.session.flush()
+
+
+def store_with_transaction(key: str, data: bytes, content_type: str) -> None:
+    """Store a file that belongs to a row of this transaction: removed again unless it commits."""
+    _write_with_transaction(db.session(), key, data, content_type)
+
+
+def remove_with_transaction(key: str) -> None:
+    """Remove a stored file once this transaction commits (kept if it does not)."""
+    db.session().info.setdefault(_DELETED, []).append((storage(), key))
 
 
 # Files written, and files of deleted rows, in a transaction that has not committed yet, kept in

@@ -22,11 +22,15 @@ from catalogue.supplies.models import (
     Manufacturer,
     PerformanceResult,
     Product,
+    ProductPhoto,
     ProductSpecimen,
     Upload,
 )
 
-WATCHED = (Product, Manufacturer, Approval, Category, PerformanceResult, ProductSpecimen, Upload)
+WATCHED = (
+    Product, Manufacturer, Approval, Category, PerformanceResult, ProductSpecimen, Upload,
+    ProductPhoto,
+)  # fmt: skip
 
 
 class CatalogueVersion(Model):

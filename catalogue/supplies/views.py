@@ -1,13 +1,14 @@
 """Public catalogue pages: landing, product list and page, manufacturers, comparison."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from catalogue.errors import ServiceError
 from catalogue.inquiries.metrics import typical_reply_time  # upward on purpose: a read-only figure
 from catalogue.lib import pagecache
+from catalogue.lib.atom import MIMETYPE as ATOM_MIMETYPE
 from catalogue.lib.paging import page_arg
 from catalogue.lib.storage import send_stored
-from catalogue.supplies import services
+from catalogue.supplies import feeds, photos, previews, services
 from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
 from catalogue.supplies.uploads import document_key
 
@@ -59,6 +60,11 @@ def product_list():
     return page_html, 400 if errors else 200
 
 
+@bp.get("/products/feed.atom")
+def product_feed():
+    return Response(feeds.products_feed(), mimetype=ATOM_MIMETYPE)
+
+
 @bp.get("/products/<slug>")
 @pagecache.cached_page()
 def product_detail(slug):
@@ -70,6 +76,7 @@ def product_detail(slug):
         product=product,
         authorities=AUTHORITIES,
         reply_time=typical_reply_time(product.manufacturer),
+        structured_data=previews.product_data(product),
     )
 
 
@@ -93,6 +100,7 @@ def manufacturer_detail(slug):
         manufacturer=manufacturer,
         products=products,
         reply_time=typical_reply_time(manufacturer),
+        structured_data=previews.organization_data(manufacturer),
     )
 
 
@@ -124,3 +132,12 @@ def document_download(document_id):
     return send_stored(
         document_key(document), mimetype=document.content_type, download_name=document.filename
     )
+
+
+@bp.get("/photos/<token>/<int:width>.jpg")
+def photo_file(token, width):
+    """A product photo at one of its stored widths; only of a published product."""
+    photo = photos.published_photo(token)
+    if photo is None:
+        abort(404, description="We could not find that photo.")
+    return photos.send_photo(photo, width, public=True)

@@ -142,11 +142,14 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def new_page(browser, request):
-    """new_page() opens a page in a fresh browser context (its own cookies: one person each)."""
+    """new_page() opens a page in a fresh browser context (its own cookies: one person each);
+    new_page(width=360) on a phone's screen, new_page(javascript=False) without scripts."""
     pages = []
 
-    def make():
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def make(width=1280, height=900, javascript=True):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, java_script_enabled=javascript
+        )
         context.set_default_timeout(15_000)
         page = context.new_page()
         pages.append(page)

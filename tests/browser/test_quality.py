@@ -6,15 +6,38 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.browser.conftest import sign_in
 
 PRODUCT = "standard-q-covid-19-ag-test"
-COMPARE = "compare?products=standard-q-covid-19-ag-test,genbody-covid-19-ag"
+COMPARE = (
+    "compare?products=standard-q-covid-19-ag-test,genbody-covid-19-ag,"
+    "standard-m-ncov-real-time-detection-kit,standard-q-covid-19-igm-igg-duo"
+)
+# One page of every public type (the seed's entries), checked here and by test_phone.py.
 PUBLIC_PAGES = [
     "/",
-    f"/supplies/products/{PRODUCT}",
-    f"/supplies/{COMPARE}",
+    "/supplies/",
     "/supplies/products/?category=rapid-antigen",
-    f"/inquiry/new?product={PRODUCT}",
-    "/account/login",
+    f"/supplies/products/{PRODUCT}",
+    "/supplies/manufacturers/",
+    "/supplies/manufacturers/sd-biosensor",
+    f"/supplies/{COMPARE}",
     "/search?q=antigen",
+    "/cities-network/",
+    "/daily-updates/",
+    "/mayors-note/",
+    "/mayors-note/speed-and-transparency",
+    "/countermeasures/",
+    "/countermeasures/drive-through-screening-stations",
+    "/news/",
+    "/news/supplementary-budget-march-2020",
+    "/glossary",
+    "/open-data/",
+    f"/inquiry/new?product={PRODUCT}",
+    "/inquiry/basket",
+    "/account/login",
+    "/account/register",
+    "/about",
+    "/contact",
+    "/privacy",
+    "/terms",
 ]
 SERIOUS = {"serious", "critical"}
 
@@ -29,10 +52,12 @@ def _serious_violations(page) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("width", [1366, 360])
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_pages_have_no_serious_accessibility_violations(new_page, live_server, path):
-    page = new_page()
-    page.goto(live_server.url + path)
+def test_public_pages_have_no_serious_accessibility_violations(new_page, live_server, path, width):
+    page = new_page(width=width)
+    response = page.goto(live_server.url + path)
+    assert response.status == 200
     assert _serious_violations(page) == []
 
 

@@ -201,7 +201,8 @@ def test_product_page_groups_the_facts_a_buyer_needs(client, catalogue):
 def test_unknown_facts_show_as_on_request(client, catalogue):
     html = _text(client.get("/supplies/products/alpha-pcr"))
     logistics = html.split('id="logistics"')[1].split("</section>")[0]
-    assert logistics.count("on request") == 7  # MOQ, lead time, capacity, kit, storage, life, HS
+    # Pack size, MOQ, indicative price, lead time, capacity, kit, storage, life, HS code
+    assert logistics.count("on request") == 9
 
 
 def _approval_row(html: str, label: str) -> str:

@@ -19,6 +19,7 @@ def manufacturers_only():
 from catalogue.portal.views import (  # noqa: E402, F401
     dashboard,
     inquiries,
+    photos,
     products,
     profile,
     uploads,

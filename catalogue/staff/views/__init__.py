@@ -22,6 +22,8 @@ from catalogue.staff.views import (  # noqa: E402, F401
     exports,
     inquiries,
     people,
+    photos,
+    privacy,
     rates,
     supplies,
 )
