@@ -83,6 +83,17 @@ def test_add_to_inquiry_keeps_the_place_and_counts_the_basket(phone, live_server
     assert page.locator("#basket-count").inner_text() == "1"
 
 
+def test_add_to_inquiry_from_a_product_page_stays_on_it(phone, live_server):
+    page = phone()
+    page.goto(live_server.url + LIST)
+    page.locator(".product-card").first.locator("h2 a, h3 a").first.click()
+    address = page.url
+    page.get_by_role("button", name="Add to inquiry").click()
+    page.get_by_role("status").filter(has_text="Added to your inquiry basket.").wait_for()
+    assert page.locator("#basket-count").inner_text() == "1"
+    assert page.url == address
+
+
 def test_without_javascript_the_same_forms_still_work(phone, live_server):
     page = phone(javascript=False)
     page.goto(live_server.url + LIST)
