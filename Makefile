@@ -8,7 +8,7 @@ PORT ?= 5000
 STAFF_EMAIL ?= staff@example.org
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast test-cluster check lint install install-test system-deps browser-deps cluster-deps bench clean
+.PHONY: run test test-fast test-cluster check lint install install-test system-deps browser-deps cluster-deps bench clean translations translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,31 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: system-deps $(VENV)/.installed
-install-test: system-deps browser-deps $(VENV)/.installed-test
+install: system-deps $(VENV)/.installed translations static/vendor/bootstrap.rtl.min.css
+install-test: system-deps browser-deps $(VENV)/.installed-test translations static/vendor/bootstrap.rtl.min.css
+
+# The interface's languages: catalogue/translations/<lang>/LC_MESSAGES/messages.po, compiled here.
+TRANSLATIONS := catalogue/translations
+translations: | $(BIN)/python
+	@out=$$($(BIN)/pybabel compile -d $(TRANSLATIONS) 2>&1) || { echo "$$out"; exit 1; }
+
+# After changing interface text: gather the messages and add the new ones to every language
+# (then translate them; `make check` fails while any is missing or fuzzy).
+translations-update: | $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__ static' -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+	  --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
+	  -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+# Arabic pages use Bootstrap's right-to-left stylesheet, from the npm package of the same
+# version as Bootstrap-Flask's (the left-to-right one comes with Bootstrap-Flask).
+BOOTSTRAP_VERSION := 5.3.8
+static/vendor/bootstrap.rtl.min.css:
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) >/dev/null && \
+	  tar -xzf bootstrap-$(BOOTSTRAP_VERSION).tgz package/dist/css/bootstrap.rtl.min.css && \
+	  mkdir -p $(CURDIR)/static/vendor && cp package/dist/css/bootstrap.rtl.min.css $(CURDIR)/$@ && \
+	  rm -rf $$tmp
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser build).
 browser-deps:
@@ -115,6 +138,8 @@ check: install-test
 # Types of catalogue/ (mypy; its settings are under [tool.mypy] in pyproject.toml).
 	$(BIN)/mypy
 	$(BIN)/bandit -q -r catalogue config.py wsgi.py --severity-level medium
+# Every language's catalogue complete: no missing, empty or fuzzy message, placeholders as in English.
+	$(BIN)/python -m catalogue.i18n.check
 	@out=$$($(BIN)/pip-audit --skip-editable --progress-spinner off 2>&1); status=$$?; \
 	echo "$$out" | grep -v "could not be audited"; \
 	if [ $$status -ne 0 ]; then \

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, abort, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from catalogue import i18n
 from catalogue.extensions import bootstrap, compress, csrf, db, limiter, login_manager, migrate
 from catalogue.lib.storage import check_config as check_storage_config
 from catalogue.lib.urls import SiteFlask, configure_site
@@ -87,9 +89,10 @@ def register_extensions(app: Flask) -> None:
     app.config["RATELIMIT_KEY_PREFIX"] = app.config["REDIS_KEY_PREFIX"]
     limiter.init_app(app)
     compress.init_app(app)
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message = _l("Please sign in to open that page.")
     login_manager.login_message_category = "info"
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -38,6 +38,8 @@ class User(UserMixin, TimestampMixin, Model):
     city: Mapped[str | None] = mapped_column(sa.String(100))
     country: Mapped[str | None] = mapped_column(sa.String(2))
     active: Mapped[bool] = mapped_column(default=True)
+    # The interface language chosen (catalogue.i18n.LANGUAGES); also the language of their mail.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Set when the owner opened the confirmation link: only then are earlier inquiries filed
     # with this address attached to the account.

@@ -4,21 +4,32 @@ import re
 from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from catalogue.lib.money import format_money
 
-ON_REQUEST = Markup('<span class="on-request">on request</span>')
+class _OnRequest:
+    """The mark of an unknown fact, in the reader's language."""
+
+    def __html__(self) -> str:
+        return Markup('<span class="on-request">{}</span>').format(gettext("on request"))
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+ON_REQUEST = _OnRequest()
 
 # Header navigation: (label, endpoint).
 NAV_ITEMS = (
-    ("Home", "content.home"),
-    ("Mayor's Note", "content.mayors_note_list"),
-    ("Daily Updates", "content.daily_updates"),
-    ("Countermeasures", "content.countermeasures_list"),
-    ("Cities Network", "content.cities_network"),
-    ("News", "content.news_list"),
-    ("Medical Supplies", "supplies.landing"),
+    (_l("Home"), "content.home"),
+    (_l("Mayor's Note"), "content.mayors_note_list"),
+    (_l("Daily Updates"), "content.daily_updates"),
+    (_l("Countermeasures"), "content.countermeasures_list"),
+    (_l("Cities Network"), "content.cities_network"),
+    (_l("News"), "content.news_list"),
+    (_l("Medical Supplies"), "supplies.landing"),
 )
 
 _URL_RE = re.compile(r"https?://\S+")
@@ -31,13 +42,6 @@ def or_on_request(value):
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return value
-
-
-def number(value) -> str:
-    """12345 -> '12,345'; 99.0 -> '99'; 95.3 -> '95.3'."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def source_link(source: str) -> Markup:
@@ -69,8 +73,6 @@ def url_with(**changes) -> str:
 
 def register(app: Flask) -> None:
     app.add_template_filter(or_on_request, "or_on_request")
-    app.add_template_filter(number, "number")
-    app.add_template_filter(format_money, "money")
     app.add_template_filter(source_link, "source_link")
     app.jinja_env.globals["nav_items"] = NAV_ITEMS
     app.add_template_global(url_with)

@@ -1,0 +1,128 @@
+"""The interface languages: which one a request is served in, and what pages need to say so.
+
+A page's language is, in order: the `lang` argument of its address (the hreflang alternates link
+to those), the visitor's own choice (the `lang` cookie the switcher sets, which sign-in copies to
+the account), the account's choice on a device without the cookie, then the browser's
+Accept-Language, else English. Facts (product, company and approval names, figures as worded)
+are never translated: only the interface is, from the catalogues in catalogue/translations/.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request, url_for
+from flask_babel import Babel, get_locale
+from flask_login import current_user, user_logged_in
+
+# Code -> the language's own name (what a reader looks for in the switcher).
+LANGUAGES = {
+    "en": "English",
+    "ko": "한국어",
+    "fr": "Français",
+    "es": "Español",
+    "ar": "العربية",
+    "zh": "中文（简体）",
+    "ru": "Русский",
+}
+DEFAULT_LANGUAGE = "en"
+RIGHT_TO_LEFT = {"ar"}
+# BCP 47 tags for <html lang> and hreflang, where they say more than the catalogue's code.
+LANGUAGE_TAGS = {"zh": "zh-Hans"}
+COOKIE_NAME = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+babel = Babel()
+
+
+def known_language(code: str | None) -> str | None:
+    """The catalogue code for `code` ("fr", "fr-CA", "zh-Hans-CN" -> "zh"), or None."""
+    if not code:
+        return None
+    code = code.strip().replace("_", "-").lower()
+    if code in LANGUAGES:
+        return code
+    primary = code.split("-", 1)[0]
+    return primary if primary in LANGUAGES else None
+
+
+def select_language() -> str:
+    """The language of this request (see the module's docstring for the order)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE  # mails and jobs name theirs with force_locale
+    chosen = known_language(request.args.get(COOKIE_NAME)) or known_language(
+        request.cookies.get(COOKIE_NAME)
+    )
+    if chosen:
+        return chosen
+    if current_user and current_user.is_authenticated:
+        account_choice = known_language(getattr(current_user, "language", None))
+        if account_choice:
+            return account_choice
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def language_tag(code: str) -> str:
+    return LANGUAGE_TAGS.get(code, code)
+
+
+def text_direction(code: str) -> str:
+    return "rtl" if code in RIGHT_TO_LEFT else "ltr"
+
+
+def language_alternates() -> list[tuple[str, str]]:
+    """(hreflang, absolute URL) of this page in each language, for <link rel="alternate">."""
+    endpoint, view_args = request.endpoint, request.view_args
+    if endpoint is None or view_args is None:
+        return []
+    args = {**request.args.to_dict(flat=True), **view_args}
+    args.pop(COOKIE_NAME, None)
+    links = [
+        (language_tag(code), url_for(endpoint, _external=True, **args, lang=code))
+        for code in LANGUAGES
+    ]
+    links.append(("x-default", url_for(endpoint, _external=True, **args)))
+    return links
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    babel.init_app(app, locale_selector=select_language)
+    # Multi-line {% trans %} blocks are one message with their whitespace folded.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    from catalogue.i18n import formats, views
+    from catalogue.lib.pagecache import add_version
+
+    app.register_blueprint(views.bp)
+    formats.register(app)
+    # A kept page is one language's page.
+    add_version(current_language)
+
+    @app.context_processor
+    def language_context():
+        code = current_language()
+        return {
+            "page_language": code,
+            "page_language_tag": language_tag(code),
+            "page_direction": text_direction(code),
+            "interface_languages": LANGUAGES,
+            "language_alternates": language_alternates,
+        }
+
+    @app.after_request
+    def vary_by_language(response):
+        # Shared caches must not hand one reader's language to another.
+        if response.mimetype == "text/html":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response
+
+    @user_logged_in.connect_via(app)
+    def keep_choice_on_account(_app, user, **_extra):
+        # The language chosen before signing in stays: the account remembers it from now on.
+        chosen = known_language(request.cookies.get(COOKIE_NAME))
+        if chosen and getattr(user, "language", None) != chosen:
+            user.language = chosen

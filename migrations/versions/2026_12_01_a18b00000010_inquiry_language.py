@@ -1,0 +1,25 @@
+"""Inquiry language (placeholder, filled by the inquiries work)
+
+Revision ID: a18b00000010
+Revises: a18a00000009
+Create Date: 2026-12-01 00:40:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'a18b00000010'
+down_revision = 'a18a00000009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
