@@ -34,7 +34,7 @@ translations: | $(BIN)/python
 # (then translate them; `make check` fails while any is missing or fuzzy).
 translations-update: | $(BIN)/python
 	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__ static' -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
-	  --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+	  --sort-output -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
 	  -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 

@@ -4,6 +4,8 @@ import logging
 from typing import NamedTuple
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
@@ -13,36 +15,40 @@ logger = logging.getLogger(__name__)
 
 
 class ErrorPage(NamedTuple):
-    title: str
-    message: str
+    title: LazyString
+    message: LazyString
     # Whether abort(code, description=...) may replace the message: not where the description
     # is technical (405, 429) or could leak internals (500).
     shows_description: bool = True
 
 
 ERROR_PAGES = {
-    400: ErrorPage("Bad request", "We could not understand that request."),
-    403: ErrorPage("Access denied", "You do not have permission to open this page."),
+    400: ErrorPage(_l("Bad request"), _l("We could not understand that request.")),
+    403: ErrorPage(_l("Access denied"), _l("You do not have permission to open this page.")),
     404: ErrorPage(
-        "Page not found",
-        "We could not find that page. It may have moved, or the address may be mistyped.",
+        _l("Page not found"),
+        _l("We could not find that page. It may have moved, or the address may be mistyped."),
     ),
-    405: ErrorPage("Method not allowed", "This page cannot be used that way.", False),
+    405: ErrorPage(_l("Method not allowed"), _l("This page cannot be used that way."), False),
     409: ErrorPage(
-        "Changed meanwhile",
-        "This entry was changed by someone else meanwhile, so your change was not saved. Go "
-        "back, reload the page and make your change again.",
+        _l("Changed meanwhile"),
+        _l(
+            "This entry was changed by someone else meanwhile, so your change was not saved. Go "
+            "back, reload the page and make your change again."
+        ),
     ),
-    413: ErrorPage("File too large", "The file you sent is larger than we accept."),
+    413: ErrorPage(_l("File too large"), _l("The file you sent is larger than we accept.")),
     429: ErrorPage(
-        "Too many requests",
-        "You have sent too many requests in a short time. Please wait a minute and try again.",
+        _l("Too many requests"),
+        _l("You have sent too many requests in a short time. Please wait a minute and try again."),
         False,
     ),
     500: ErrorPage(
-        "Something went wrong",
-        "An unexpected error happened on our side. It has been logged; please try again in a "
-        "moment.",
+        _l("Something went wrong"),
+        _l(
+            "An unexpected error happened on our side. It has been logged; please try again in a "
+            "moment."
+        ),
         False,
     ),
 }
@@ -80,7 +86,8 @@ def handle_http_error(error: HTTPException):
     page = ERROR_PAGES.get(code)
     if page is None:  # a rarer code: werkzeug's own name and description
         title, message = error.name, error.description
-    elif page.shows_description and error.description:
+    elif page.shows_description and error.description != type(error).description:
+        # A description of our own (abort(404, description=...)); werkzeug's default is English.
         title, message = page.title, error.description
     else:
         title, message = page.title, page.message

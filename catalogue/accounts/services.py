@@ -13,6 +13,8 @@ from typing import cast
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from catalogue.accounts.models import AccountToken, User
 from catalogue.audit.services import apply_changes
@@ -57,16 +59,20 @@ def _common_passwords() -> frozenset[str]:
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ServiceError(
+            "password", _("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+        )
     if password.lower() in _common_passwords() or len(set(password)) < 4:
-        raise ServiceError("password", "That password is too common or too easy to guess.")
+        raise ServiceError("password", _("That password is too common or too easy to guess."))
 
 
 def _normalised_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ServiceError("email", f"That is not a valid e-mail address: {error}") from None
+        raise ServiceError(
+            "email", _("That is not a valid e-mail address: %(reason)s", reason=error)
+        ) from None
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -125,7 +131,7 @@ def _new_user(email: str, password: str, role: str, **fields) -> User:
     address = _normalised_email(email)
     check_password_policy(password)
     if find_user_by_email(address):
-        raise ServiceError("email", "An account with that e-mail address exists already.")
+        raise ServiceError("email", _("An account with that e-mail address exists already."))
     user = User(email=address, role=role, active=True, **fields)
     user.set_password(password)
     db.session.add(user)
@@ -156,7 +162,7 @@ def register_officer(email: str, password: str, **fields) -> str:
     if existing is not None:
         queue_email(
             existing.email,
-            "Someone tried to register with your address",
+            _l("Someone tried to register with your address"),
             "registration_attempt",
             user=existing,
             sign_in_link=external_url("accounts.login"),
@@ -176,7 +182,7 @@ def register_officer(email: str, password: str, **fields) -> str:
     )
     queue_email(
         address,
-        "Confirm your e-mail address to finish registering",
+        _l("Confirm your e-mail address to finish registering"),
         "registration_confirmation",
         name=details["name"],
         email=address,
@@ -195,11 +201,13 @@ def complete_registration(token: str) -> tuple[User, int]:
     if record is None or record.email is None or not record.payload:
         raise ServiceError(
             None,
-            "This link is invalid, has expired or has been used already. Register again, or "
-            "sign in if your account is ready.",
+            _(
+                "This link is invalid, has expired or has been used already. Register again, "
+                "or sign in if your account is ready."
+            ),
         )
     if find_user_by_email(record.email) is not None:
-        raise ServiceError(None, "An account with this address exists already: please sign in.")
+        raise ServiceError(None, _("An account with this address exists already: please sign in."))
     _use(record)
     details = record.payload
     # The password hash stays only on the user, not on this address's other registration links
@@ -271,7 +279,7 @@ def _use(record: AccountToken) -> None:
         .values(used_at=utcnow())
     )
     if cast(sa.CursorResult, result).rowcount != 1:
-        raise ServiceError(None, "This link has been used already.")
+        raise ServiceError(None, _("This link has been used already."))
 
 
 def request_password_reset(email: str) -> None:
@@ -284,7 +292,7 @@ def request_password_reset(email: str) -> None:
     link = external_url("accounts.password_reset", token=token)
     queue_email(
         user.email,
-        "Reset your password",
+        _l("Reset your password"),
         "password_reset",
         user=user,
         link=link,
@@ -296,7 +304,7 @@ def request_password_reset(email: str) -> None:
 def reset_password(token: str, password: str) -> User:
     record = token_for("password_reset", token)
     if record is None or record.user is None or not record.user.active:
-        raise ServiceError(None, "This reset link is invalid or has expired. Ask for a new one.")
+        raise ServiceError(None, _("This reset link is invalid or has expired. Ask for a new one."))
     check_password_policy(password)
     _use(record)
     user = record.user
@@ -322,9 +330,9 @@ def send_email_confirmation(user: User) -> str:
     Earlier links stay valid until they expire: each of them confirms the same address.
     """
     if user.role != "officer":
-        raise ServiceError(None, "Only buyer accounts confirm their address by a link.")
+        raise ServiceError(None, _("Only buyer accounts confirm their address by a link."))
     if user.email_confirmed_at is not None:
-        raise ServiceError(None, "Your address is confirmed already.")
+        raise ServiceError(None, _("Your address is confirmed already."))
     days = current_app.config["EMAIL_CONFIRMATION_DAYS"]
     # The address goes into the token too: a link confirms only the address it was sent to.
     token = _issue_token(
@@ -333,7 +341,7 @@ def send_email_confirmation(user: User) -> str:
     link = external_url("accounts.email_confirm", token=token)
     queue_email(
         user.email,
-        "Confirm your e-mail address",
+        _l("Confirm your e-mail address"),
         "email_confirmation",
         user=user,
         link=link,
@@ -353,8 +361,10 @@ def confirm_email(token: str) -> tuple[User, int]:
     if record is None or user is None or not user.active or record.email != user.email:
         raise ServiceError(
             None,
-            "This confirmation link is invalid, has expired or has been used already. "
-            "Sign in to see whether your address is confirmed or to ask for a new link.",
+            _(
+                "This confirmation link is invalid, has expired or has been used already. "
+                "Sign in to see whether your address is confirmed or to ask for a new link."
+            ),
         )
     _use(record)
     if user.email_confirmed_at is None:
@@ -371,7 +381,7 @@ def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
     """Staff invite someone to join as a user of one manufacturer; returns the token."""
     address = _normalised_email(email)
     if find_user_by_email(address):
-        raise ServiceError("email", "An account with that e-mail address exists already.")
+        raise ServiceError("email", _("An account with that e-mail address exists already."))
     days = current_app.config["INVITATION_DAYS"]
     token = _issue_token(
         "invitation",
@@ -383,7 +393,7 @@ def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
     link = external_url("accounts.invitation_accept", token=token)
     queue_email(
         address,
-        f"Your invitation to manage {manufacturer.name} on the CAC portal",
+        _l("Your invitation to manage %(name)s on the CAC portal", name=manufacturer.name),
         "invitation",
         manufacturer=manufacturer,
         link=link,
@@ -398,7 +408,7 @@ def accept_invitation(token: str, name: str, password: str) -> User:
     record = token_for("invitation", token)
     if record is None:
         raise ServiceError(
-            None, "This invitation is invalid or has expired. Ask staff for a new one."
+            None, _("This invitation is invalid or has expired. Ask staff for a new one.")
         )
     from catalogue.inquiries.desk import route_waiting_inquiries
 
@@ -416,7 +426,7 @@ def accept_invitation(token: str, name: str, password: str) -> User:
 
 def set_user_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
-        raise ServiceError(None, "You cannot deactivate your own account.")
+        raise ServiceError(None, _("You cannot deactivate your own account."))
     apply_changes(actor, user, {"active": active})
     if not active:
         end_sessions(user)  # reactivation does not bring the old sessions back

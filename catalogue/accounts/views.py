@@ -15,6 +15,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -23,10 +25,11 @@ from wtforms import ValidationError
 from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError, handle_http_error
 from catalogue.extensions import db, limiter
+from catalogue.i18n import COOKIE_MAX_AGE, COOKIE_NAME, LANGUAGES, current_language
+from catalogue.i18n.formats import country_name
 from catalogue.inquiries import buyer
 from catalogue.inquiries import pages as inquiry_pages
 from catalogue.inquiries.forms import DecisionForm, ReplyForm
-from catalogue.lib.countries import country_name
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -62,9 +65,12 @@ def _form_page(template: str, form, **context):
     csrf_errors = getattr(getattr(form, "csrf_token", None), "errors", None)
     if csrf_errors:
         form.form_errors.append(
-            "This form was open too long, or you signed in or out meanwhile, so it was not sent "
-            f"and nothing changed ({csrf_errors[0]}). Your entries are kept below: please check "
-            "them and send the form again."
+            _(
+                "This form was open too long, or you signed in or out meanwhile, so it was not "
+                "sent and nothing changed (%(reason)s). Your entries are kept below: please "
+                "check them and send the form again.",
+                reason=csrf_errors[0],
+            )
         )
     return render_template(template, form=form, **context), 400 if form.errors else 200
 
@@ -134,7 +140,7 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             # One message for a wrong e-mail and a wrong password: no account probing.
-            form.form_errors.append("That e-mail and password do not match an active account.")
+            form.form_errors.append(_("That e-mail and password do not match an active account."))
         else:
             _start_session(user, remember=bool(form.remember.data))
             db.session.commit()
@@ -150,7 +156,7 @@ def logout():
         db.session.commit()
     logout_user()
     _new_csrf_token()
-    flash("You are signed out.", "success")
+    flash(_("You are signed out."), "success")
     return redirect(url_for("content.home"))
 
 
@@ -176,7 +182,7 @@ def register():
         else:
             db.session.commit()
             # The same answer whether or not the address has an account: its e-mail tells.
-            flash(f"We sent an e-mail to {address}.", "info")
+            flash(_("We sent an e-mail to %(address)s.", address=address), "info")
             return redirect(url_for("accounts.register_sent"))
     return _form_page("accounts/register.html", form)
 
@@ -196,8 +202,10 @@ def register_confirm(token):
     if registration is None or not registration.payload:
         abort(
             404,
-            description="This link is invalid, has expired or has been used already. Register "
-            "again, or sign in if your account is ready.",
+            description=_(
+                "This link is invalid, has expired or has been used already. Register again, "
+                "or sign in if your account is ready."
+            ),
         )
     form = forms.RegistrationConfirmForm()
     if form.validate_on_submit():
@@ -209,13 +217,8 @@ def register_confirm(token):
             return redirect(url_for("accounts.login"))
         db.session.commit()
         _start_session(user)
-        if attached == 1:
-            news = " 1 earlier inquiry is now in your account."
-        elif attached:
-            news = f" {attached} earlier inquiries are now in your account."
-        else:
-            news = ""
-        flash(f"Welcome. Your account is ready and {user.email} is confirmed.{news}", "success")
+        message = _("Welcome. Your account is ready and %(email)s is confirmed.", email=user.email)
+        flash(_with_attached(message, attached), "success")
         return redirect(url_for("accounts.account_home"))
     return _form_page(
         "accounts/register_confirm.html",
@@ -236,7 +239,7 @@ def password_reset_request():
         db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
-            "If an account uses that address, we have sent it a link to set a new password.",
+            _("If an account uses that address, we have sent it a link to set a new password."),
             "info",
         )
         return redirect(url_for("accounts.login"))
@@ -246,7 +249,7 @@ def password_reset_request():
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 def password_reset(token):
     if services.token_for("password_reset", token) is None:
-        abort(404, description="This reset link is invalid or has expired. Ask for a new one.")
+        abort(404, description=_("This reset link is invalid or has expired. Ask for a new one."))
     form = forms.NewPasswordForm()
     if form.validate_on_submit():
         assert form.password.data  # DataRequired
@@ -256,7 +259,7 @@ def password_reset(token):
             _copy_error(form, error)
         else:
             db.session.commit()
-            flash("Your password is changed. Please sign in.", "success")
+            flash(_("Your password is changed. Please sign in."), "success")
             return redirect(url_for("accounts.login"))
     return _form_page("accounts/password_reset.html", form)
 
@@ -266,7 +269,8 @@ def invitation_accept(token):
     invitation = services.token_for("invitation", token)
     if invitation is None:
         abort(
-            404, description="This invitation is invalid or has expired. Ask staff for a new one."
+            404,
+            description=_("This invitation is invalid or has expired. Ask staff for a new one."),
         )
     form = forms.InvitationAcceptForm()
     if form.validate_on_submit():
@@ -278,7 +282,10 @@ def invitation_accept(token):
         else:
             db.session.commit()
             _start_session(user)
-            flash(f"Welcome. You now manage {invitation.manufacturer.name}.", "success")
+            flash(
+                _("Welcome. You now manage %(name)s.", name=invitation.manufacturer.name),
+                "success",
+            )
             return redirect(home_for(user))
     return _form_page("accounts/invitation_accept.html", form, invitation=invitation)
 
@@ -295,13 +302,8 @@ def email_confirm(token):
         db.session.rollback()
         abort(404, description=error.message)
     db.session.commit()
-    if attached == 1:
-        news = " 1 earlier inquiry is now in your account."
-    elif attached:
-        news = f" {attached} earlier inquiries are now in your account."
-    else:
-        news = ""
-    flash(f"Your address {user.email} is confirmed.{news}", "success")
+    message = _("Your address %(email)s is confirmed.", email=user.email)
+    flash(_with_attached(message, attached), "success")
     return redirect(url_for("accounts.account_home"))
 
 
@@ -315,14 +317,67 @@ def email_confirm_resend():
         flash(error.message, "info")
     else:
         db.session.commit()
-        flash(f"We sent a new link to {current_user.email}.", "success")
+        flash(_("We sent a new link to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("accounts.account_home"))
+
+
+def _with_attached(message: str, attached: int) -> str:
+    """The message, then how many earlier inquiries joined the account (if any)."""
+    if not attached:
+        return message
+    news = ngettext(
+        "%(num)d earlier inquiry is now in your account.",
+        "%(num)d earlier inquiries are now in your account.",
+        attached,
+    )
+    return f"{message} {news}"
+
+
+def _account_page(language_form=None, status: int = 200):
+    if language_form is None:
+        language_form = forms.LanguageForm(language=current_user.language or current_language())
+    return render_template(
+        "accounts/account_home.html",
+        inquiries=buyer.inquiries_of(current_user),
+        language_form=language_form,
+    ), status
 
 
 @bp.get("/")
 @login_required
 def account_home():
-    return render_template("accounts/account_home.html", inquiries=buyer.inquiries_of(current_user))
+    return _account_page()
+
+
+@bp.post("/language")
+@login_required
+def language_update():
+    """The account's language: of its pages on every device, and of the e-mails it is sent."""
+    form = forms.LanguageForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 400)
+    code = form.language.data
+    current_user.language = code
+    db.session.commit()
+    response = redirect(url_for("accounts.account_home"), code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        code,
+        max_age=COOKIE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    # The page after the redirect is in the new language, and so is this message.
+    with force_locale(code):
+        flash(
+            _(
+                "Your language is saved: pages and e-mails will be in %(language)s.",
+                language=LANGUAGES[code],
+            ),
+            "success",
+        )
+    return response
 
 
 def _own_inquiry(inquiry_id: int):

@@ -7,15 +7,26 @@ import re
 from datetime import date
 
 import pygal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from pygal.style import Style
 
 from catalogue.content.models import DailyFigure
 from catalogue.content.services import DS4C_CHART_CREDIT
+from catalogue.i18n import DEFAULT_LANGUAGE, current_language
+from catalogue.i18n.formats import format_day
 
 CHART_KINDS = {
-    "new": "New confirmed cases per day",
-    "totals": "Cumulative confirmed, released and deaths",
-    "tests": "Cumulative people tested",
+    "new": _l("New confirmed cases per day"),
+    "totals": _l("Cumulative confirmed, released and deaths"),
+    "tests": _l("Cumulative people tested"),
+}
+# A chart's title: "Seoul: new confirmed cases per day".
+_TITLES = {
+    "new": _l("%(region)s: new confirmed cases per day"),
+    "totals": _l("%(region)s: cumulative confirmed, released and deaths"),
+    "tests": _l("%(region)s: cumulative people tested"),
 }
 
 # Even with js=[] pygal writes an inline config <script>; no chart needs it, so it is cut out.
@@ -58,8 +69,14 @@ def _render(chart) -> bytes:
     return _SCRIPT_RE.sub(b"", chart.render())
 
 
+def _day(day: date) -> str:
+    """A day on an axis: ISO in English (as the tables), the locale's short form elsewhere
+    ("2 mars 2020", "2020. 3. 2.")."""
+    return day.isoformat() if current_language() == DEFAULT_LANGUAGE else format_day(day, "medium")
+
+
 def _labels(days: list[date]) -> tuple[list[str], list[str]]:
-    labels = [d.isoformat() for d in days]
+    labels = [_day(d) for d in days]
     step = max(1, len(days) // 8)
     return labels, labels[::step]
 
@@ -67,19 +84,19 @@ def _labels(days: list[date]) -> tuple[list[str], list[str]]:
 def figures_chart(kind: str, region: str, figures: list[DailyFigure]) -> bytes:
     days = [f.day for f in figures]
     labels, major = _labels(days)
-    title = f"{region}: {CHART_KINDS[kind].lower()}"
-    credit = {"x_title": DS4C_CHART_CREDIT}
+    title = _TITLES[kind] % {"region": _region(region)}
+    credit = {"x_title": _(DS4C_CHART_CREDIT)}
     if kind == "new":
         chart = pygal.Bar(**_config(title=title, show_legend=False, **credit))
-        chart.add("New confirmed", [f.new_confirmed for f in figures])
+        chart.add(_("New confirmed"), [f.new_confirmed for f in figures])
     elif kind == "totals":
         chart = pygal.Line(**_config(title=title, **credit))
-        chart.add("Cumulative confirmed", [f.cumulative_confirmed for f in figures])
-        chart.add("Released", [f.released for f in figures])
-        chart.add("Deaths", [f.deaths for f in figures])
+        chart.add(_("Cumulative confirmed"), [f.cumulative_confirmed for f in figures])
+        chart.add(_("Released"), [f.released for f in figures])
+        chart.add(_("Deaths"), [f.deaths for f in figures])
     else:
         chart = pygal.Line(**_config(title=title, show_legend=False, **credit))
-        chart.add("People tested", [f.tests for f in figures])
+        chart.add(_("People tested"), [f.tests for f in figures])
     chart.x_labels = labels
     chart.x_labels_major = major
     return _render(chart)
@@ -89,22 +106,35 @@ def trend_chart(region: str, figures: list[DailyFigure]) -> bytes:
     """A small chart of new cases for the home page."""
     chart = pygal.Bar(
         **_config(
-            title=f"{region}: new cases, last {len(figures)} days",
+            title=ngettext(
+                "%(region)s: new cases, last %(num)d day",
+                "%(region)s: new cases, last %(num)d days",
+                len(figures),
+                region=_region(region),
+            ),
             show_legend=False,
             width=480,
             height=220,
             show_x_labels=False,
             title_font_size=13,
-            x_title=DS4C_CHART_CREDIT,
+            x_title=_(DS4C_CHART_CREDIT),
         )
     )
-    chart.add("New confirmed", [f.new_confirmed for f in figures])
-    chart.x_labels = [f.day.isoformat() for f in figures]
+    chart.add(_("New confirmed"), [f.new_confirmed for f in figures])
+    chart.x_labels = [_day(f.day) for f in figures]
     return _render(chart)
 
 
+# The regions as chart titles name them ("Korea: …", not "Korea (national): …").
+_PLACES = {"Seoul": _l("Seoul"), "Korea": _l("Korea")}
+
+
+def _region(region: str) -> str:
+    return str(_PLACES.get(region, region))
+
+
 def views_chart(days: list[date], series: dict[str, list[int]], labels: dict[str, str]) -> bytes:
-    chart = pygal.Line(**_config(title="Page views per section, last 30 days", height=380))
+    chart = pygal.Line(**_config(title=_("Page views per section, last 30 days"), height=380))
     for section, values in series.items():
         chart.add(labels.get(section, section), values)
     chart.x_labels, chart.x_labels_major = _labels(days)

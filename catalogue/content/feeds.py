@@ -7,6 +7,8 @@ only the one a source states (Article.date_label: otherwise "Undated"), given in
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from catalogue.content.models import Article
 from catalogue.content.services import published_articles
@@ -15,7 +17,7 @@ from catalogue.lib.atom import Entry, atom_feed
 from catalogue.lib.urls import external_url, site_url
 
 FEED_LENGTH = 30
-SUBTITLE = (
+SUBTITLE = _l(
     "Cities Against COVID-19 and Seoul's response. Items are dated only where their sources "
     "give a date."
 )
@@ -23,9 +25,13 @@ SUBTITLE = (
 
 def _summary(article: Article) -> str:
     dated = (
-        f"Dated {article.date_label} (source: {article.date_source})."
+        _(
+            "Dated %(date)s (source: %(source)s).",
+            date=article.date_label,
+            source=article.date_source,
+        )
         if article.date_stated
-        else "Undated."
+        else _("Undated.")
     )
     return f"{dated} {article.summary}" if article.summary else dated
 
@@ -44,8 +50,8 @@ def news_feed() -> bytes:
     ]
     return atom_feed(
         site=site_url(current_app.config),
-        title=f"News · {current_app.config['SITE_NAME']}",
-        subtitle=SUBTITLE,
+        title=_("News · %(site)s", site=current_app.config["SITE_NAME"]),
+        subtitle=str(SUBTITLE),
         author=current_app.config["SITE_NAME"],
         self_url=external_url("content.news_feed"),
         page_url=external_url("content.news_list"),

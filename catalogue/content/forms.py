@@ -1,43 +1,54 @@
 """Staff forms for the CAC sections: shape and format only; rules live in services."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
-from catalogue.content.models import LINK_KINDS, MEASURE_CATEGORIES, SECTIONS, WORLD_REGIONS
+from catalogue.content.models import (
+    LINK_KINDS,
+    MEASURE_CATEGORIES,
+    SECTIONS,
+    WORLD_REGION_LABELS,
+    WORLD_REGIONS,
+)
 
-SLUG_RULE = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case letters, digits and -.")
+SLUG_RULE = Regexp(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and -.")
+)
 
 
 class ArticleForm(FlaskForm):
-    section = SelectField("Section", choices=list(dict(SECTIONS).items()))
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=120), SLUG_RULE])
+    section = SelectField(_l("Section"), choices=list(dict(SECTIONS).items()))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Address (slug)"), validators=[DataRequired(), Length(max=120), SLUG_RULE]
+    )
     category = SelectField(
-        "Category (countermeasures only)",
+        _l("Category (countermeasures only)"),
         choices=[("", "—"), *MEASURE_CATEGORIES.items()],
         validators=[Optional()],
     )
-    published_on = DateField("Public from", validators=[Optional()])
-    date_stated = DateField("Date given by a source", validators=[Optional()])
-    date_source = StringField("Source of that date", validators=[Optional(), Length(max=300)])
-    figures_as_of = DateField("Figures as of", validators=[Optional()])
+    published_on = DateField(_l("Public from"), validators=[Optional()])
+    date_stated = DateField(_l("Date given by a source"), validators=[Optional()])
+    date_source = StringField(_l("Source of that date"), validators=[Optional(), Length(max=300)])
+    figures_as_of = DateField(_l("Figures as of"), validators=[Optional()])
     summary = TextAreaField(
-        "Summary", validators=[Optional(), Length(max=600)], render_kw={"rows": 2}
+        _l("Summary"), validators=[Optional(), Length(max=600)], render_kw={"rows": 2}
     )
     body = TextAreaField(
-        "Body (Markdown)",
+        _l("Body (Markdown)"),
         validators=[DataRequired(), Length(max=50_000)],
         render_kw={"rows": 18},
     )
     sources = TextAreaField(
-        "Sources, one per line (address and a short note)",
+        _l("Sources, one per line (address and a short note)"),
         validators=[Optional(), Length(max=5_000)],
         render_kw={"rows": 4},
     )
-    preview = SubmitField("Preview")
-    save = SubmitField("Save")
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
 
     def values(self) -> dict:
         assert self.title.data and self.slug.data  # DataRequired: values() follows validation
@@ -58,32 +69,32 @@ class ArticleForm(FlaskForm):
 
 
 class NetworkLinkForm(FlaskForm):
-    kind = SelectField("Kind", choices=list(dict(LINK_KINDS).items()))
-    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
-    country = StringField("Country", validators=[Optional(), Length(max=80)])
-    region = SelectField("Region", choices=[(r, r) for r in WORLD_REGIONS])
+    kind = SelectField(_l("Kind"), choices=list(dict(LINK_KINDS).items()))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    country = StringField(_l("Country"), validators=[Optional(), Length(max=80)])
+    region = SelectField(_l("Region"), choices=[(r, WORLD_REGION_LABELS[r]) for r in WORLD_REGIONS])
     url = StringField(
-        "Official address", validators=[Optional(), Length(max=500), URL(require_tld=True)]
+        _l("Official address"), validators=[Optional(), Length(max=500), URL(require_tld=True)]
     )
-    note = StringField("Note", validators=[Optional(), Length(max=300)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
     source_url = StringField(
-        "Source: address",
+        _l("Source: address"),
         validators=[
-            DataRequired("Give the public source that connects it with CAC."),
+            DataRequired(_l("Give the public source that connects it with CAC.")),
             Length(max=500),
             URL(require_tld=True),
         ],
     )
     source_name = StringField(
-        "Source: publisher or title", validators=[Optional(), Length(max=200)]
+        _l("Source: publisher or title"), validators=[Optional(), Length(max=200)]
     )
-    source_date = DateField("Source: date", validators=[Optional()])
+    source_date = DateField(_l("Source: date"), validators=[Optional()])
     source_says = TextAreaField(
-        "What the source says about it",
-        validators=[DataRequired("Say what the source says about it."), Length(max=600)],
+        _l("What the source says about it"),
+        validators=[DataRequired(_l("Say what the source says about it.")), Length(max=600)],
         render_kw={"rows": 3},
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
     def values(self) -> dict:
         assert self.name.data and self.source_url.data  # values() follows validation
@@ -102,8 +113,8 @@ class NetworkLinkForm(FlaskForm):
 
 
 class FiguresImportForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
-    submit = SubmitField("Import")
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+    submit = SubmitField(_l("Import"))
 
 
 class ConfirmForm(FlaskForm):

@@ -7,32 +7,34 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalogue.extensions import Model
 from catalogue.lib.dates import utcnow
 
+# Keys are stored; the labels are the interface's (translated when shown).
 SECTIONS = {
-    "mayors-note": "Mayor's Note",
-    "countermeasures": "Countermeasures",
-    "news": "News",
+    "mayors-note": _l("Mayor's Note"),
+    "countermeasures": _l("Countermeasures"),
+    "news": _l("News"),
 }
 # The countermeasure categories, in the order the Countermeasures page shows them.
 MEASURE_CATEGORIES = {
-    "screening": "Screening: drive-through and walk-in centres",
-    "testing-tracing": "Testing and tracing",
-    "quarantine-disinfection": "Quarantine and disinfection",
-    "international-arrivals": "International arrivals",
-    "foreign-residents": "Foreign residents and students",
-    "travellers": "Travellers' guidelines",
-    "livelihoods": "Support for small businesses and livelihoods",
+    "screening": _l("Screening: drive-through and walk-in centres"),
+    "testing-tracing": _l("Testing and tracing"),
+    "quarantine-disinfection": _l("Quarantine and disinfection"),
+    "international-arrivals": _l("International arrivals"),
+    "foreign-residents": _l("Foreign residents and students"),
+    "travellers": _l("Travellers' guidelines"),
+    "livelihoods": _l("Support for small businesses and livelihoods"),
 }
 ARTICLE_STATUSES = ("draft", "published")
 REGIONS = ("Seoul", "Korea")
 LINK_KINDS = {
-    "city": "City",
-    "state": "State or province",
-    "organisation": "International organisation",
+    "city": _l("City"),
+    "state": _l("State or province"),
+    "organisation": _l("International organisation"),
 }
 WORLD_REGIONS = (
     "Asia",
@@ -44,6 +46,19 @@ WORLD_REGIONS = (
     "Oceania",
     "Global",
 )
+# How the regions are named on pages (the stored value is the English name above).
+WORLD_REGION_LABELS = {
+    "Asia": _l("Asia"),
+    "Middle East": _l("Middle East"),
+    "Europe": _l("Europe"),
+    "Africa": _l("Africa"),
+    "North America": _l("North America"),
+    "Latin America": _l("Latin America"),
+    "Oceania": _l("Oceania"),
+    "Global": _l("Global"),
+}
+# The Daily Updates regions as pages name them.
+REGION_LABELS = {"Seoul": _l("Seoul"), "Korea": _l("Korea (national)")}
 # Page-view counters: one row per section and day, never anything about the visitor.
 VIEW_SECTIONS = (
     "home",
@@ -91,7 +106,10 @@ class Article(Model):
 
     @property
     def date_label(self) -> str:
-        return f"{self.date_stated:%-d %B %Y}" if self.date_stated else "Undated"
+        """The date a source gives, in the reader's language, or "Undated"."""
+        from catalogue.i18n.formats import format_day
+
+        return format_day(self.date_stated) if self.date_stated else str(_l("Undated"))
 
     @property
     def endpoint(self) -> str:
@@ -107,11 +125,12 @@ class Article(Model):
 
     @property
     def section_label(self) -> str:
-        return SECTIONS.get(self.section, self.section)
+        return str(SECTIONS.get(self.section, self.section))
 
     @property
     def category_label(self) -> str | None:
-        return MEASURE_CATEGORIES.get(self.category) if self.category else None
+        label = MEASURE_CATEGORIES.get(self.category) if self.category else None
+        return str(label) if label is not None else None
 
     def __repr__(self) -> str:
         return f"<Article {self.section}/{self.slug}>"
@@ -160,7 +179,7 @@ class NetworkLink(Model):
 
     @property
     def kind_label(self) -> str:
-        return LINK_KINDS.get(self.kind, self.kind)
+        return str(LINK_KINDS.get(self.kind, self.kind))
 
     @property
     def has_source(self) -> bool:

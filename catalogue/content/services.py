@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,22 +39,26 @@ from catalogue.content.models import (
 )
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.i18n import N_
 from catalogue.lib import spreadsheet
 from catalogue.lib.periodic import start_periodic_thread
 
 logger = logging.getLogger(__name__)
 
+
 # The DS4C licence and credit travel with the figures: on the page and in every CSV download.
-DS4C_CREDIT = (
+DS4C_CREDIT = N_(
     'Source: DS4C "Data Science for COVID-19" (Jihoo Kim et al.), compiled from KCDC press '
     "releases; GitHub DSI-COVID/DS4C0701, commit 47559dad0a1c9f349e11b33622138090b1cb477f."
 )
 DS4C_LICENCE = "Licence: CC BY-NC-SA 4.0 (https://creativecommons.org/licenses/by-nc-sa/4.0/)."
 DS4C_LICENCE_URL = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
 # The credit a chart carries in its own file, so it stays with the chart wherever it is shown.
-DS4C_CHART_CREDIT = "Source: DS4C (Jihoo Kim et al.), from KCDC press releases · CC BY-NC-SA 4.0"
+DS4C_CHART_CREDIT = N_(
+    "Source: DS4C (Jihoo Kim et al.), from KCDC press releases · CC BY-NC-SA 4.0"
+)
 REPORTING_CHANGE_DAY = date(2020, 3, 2)
-REPORTING_NOTE = (
+REPORTING_NOTE = N_(
     "Up to 2020-03-01 the figures are as of 16:00 on the date shown; from 2020-03-02 they are "
     "KCDC's 00:00 release, i.e. cases reported during the previous day. New cases on "
     "2020-03-02 therefore cover only 8 hours."
@@ -110,7 +115,7 @@ def measures_by_category() -> list[tuple[str, str, list[Article]]]:
     grouped: dict[str, list[Article]] = {key: [] for key in MEASURE_CATEGORIES}
     for article in articles:
         grouped.setdefault(article.category or "other", []).append(article)
-    labels = {**MEASURE_CATEGORIES, "other": "Other measures"}
+    labels = {**MEASURE_CATEGORIES, "other": _("Other measures")}
     return [(key, labels[key], items) for key, items in grouped.items() if items]
 
 
@@ -129,22 +134,24 @@ def save_article(actor, article: Article | None, values: dict) -> Article:
     """Create or edit an article; every changed field goes to the audit trail."""
     section = values.get("section") or (article.section if article else None)
     if section not in SECTIONS:
-        raise ServiceError("section", "Choose a section.")
+        raise ServiceError("section", _("Choose a section."))
     if values.get("category") and values["category"] not in MEASURE_CATEGORIES:
-        raise ServiceError("category", "Choose one of the listed categories.")
+        raise ServiceError("category", _("Choose one of the listed categories."))
     if section == "countermeasures" and not values.get("category"):
-        raise ServiceError("category", "A countermeasure needs a category.")
+        raise ServiceError("category", _("A countermeasure needs a category."))
     if section != "countermeasures":
         values["category"] = None
     if values.get("date_stated") and not values.get("date_source"):
-        raise ServiceError("date_source", "Name the source that gives this date.")
+        raise ServiceError("date_source", _("Name the source that gives this date."))
     if values.get("date_source") and not values.get("date_stated"):
-        raise ServiceError("date_stated", "Give the date the source states, or clear its source.")
+        raise ServiceError(
+            "date_stated", _("Give the date the source states, or clear its source.")
+        )
     clash = db.session.scalar(
         sa.select(Article.id).where(Article.section == section, Article.slug == values["slug"])
     )
     if clash is not None and (article is None or clash != article.id):
-        raise ServiceError("slug", "Another article of this section has this address already.")
+        raise ServiceError("slug", _("Another article of this section has this address already."))
     if article is None:
         article = Article(section=section, slug=values["slug"], title=values["title"], body="")
         article.status = "draft"
@@ -158,7 +165,7 @@ def save_article(actor, article: Article | None, values: dict) -> Article:
 
 def set_article_status(actor, article: Article, status: str) -> None:
     if status not in ARTICLE_STATUSES:
-        raise ServiceError("status", "Unknown status.")
+        raise ServiceError("status", _("Unknown status."))
     values: dict[str, object] = {"status": status}
     if status == "published" and article.published_on is None:
         values["published_on"] = date.today()
@@ -380,24 +387,24 @@ def _is_web_address(value) -> bool:
 
 def save_link(actor, link: NetworkLink | None, values: dict) -> NetworkLink:
     if values.get("kind") not in LINK_KINDS:
-        raise ServiceError("kind", "Choose a city, a state or an international organisation.")
+        raise ServiceError("kind", _("Choose a city, a state or an international organisation."))
     if values.get("region") not in WORLD_REGIONS:
-        raise ServiceError("region", "Choose a region.")
+        raise ServiceError("region", _("Choose a region."))
     if values.get("url") and not _is_web_address(values["url"]):
-        raise ServiceError("url", "The address must start with https:// or http://.")
+        raise ServiceError("url", _("The address must start with https:// or http://."))
     if not _is_web_address(values.get("source_url")):
         raise ServiceError(
-            "source_url", "Give the address of the public source that connects it with CAC."
+            "source_url", _("Give the address of the public source that connects it with CAC.")
         )
     if not (values.get("source_says") or "").strip():
-        raise ServiceError("source_says", "Say what the source says about it.")
+        raise ServiceError("source_says", _("Say what the source says about it."))
     clash = db.session.scalar(
         sa.select(NetworkLink.id).where(
             NetworkLink.kind == values["kind"], NetworkLink.name == values["name"]
         )
     )
     if clash is not None and (link is None or clash != link.id):
-        raise ServiceError("name", "This name is in the network already.")
+        raise ServiceError("name", _("This name is in the network already."))
     if link is None:
         link = NetworkLink(kind=values["kind"], name=values["name"], region=values["region"])
         db.session.add(link)

@@ -14,10 +14,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from catalogue.content import charts, feeds, opendata, sitemap
 from catalogue.content import services as content
-from catalogue.content.models import LINK_KINDS, REGIONS, WORLD_REGIONS
+from catalogue.content.models import (
+    LINK_KINDS,
+    REGION_LABELS,
+    REGIONS,
+    WORLD_REGION_LABELS,
+    WORLD_REGIONS,
+)
+from catalogue.i18n import COOKIE_MAX_AGE, DEFAULT_LANGUAGE, current_language
 from catalogue.lib.atom import MIMETYPE as ATOM_MIMETYPE
 from catalogue.lib.glossary import TERMS, link_terms
 from catalogue.lib.paging import page_arg
@@ -74,6 +82,7 @@ def home():
         news=content.latest_articles("news", 3),
         measures=content.latest_articles("countermeasures", 3),
         trend_days=TREND_DAYS,
+        region_labels=REGION_LABELS,
     )
 
 
@@ -141,14 +150,14 @@ def _parse_day(name: str) -> tuple[date | None, str | None]:
     try:
         return date.fromisoformat(raw), None
     except ValueError:
-        return None, f"“{raw[:20]}” is not a date: use the form YYYY-MM-DD."
+        return None, _("“%(value)s” is not a date: use the form YYYY-MM-DD.", value=raw[:20])
 
 
 def _figure_filters() -> tuple[str, date | None, date | None, dict[str, str]]:
     errors = {}
     region = request.args.get("region", "Seoul")
     if region not in REGIONS:
-        errors["region"] = "Choose Seoul or Korea."
+        errors["region"] = _("Choose Seoul or Korea.")
         region = "Seoul"
     start, problem = _parse_day("start")
     if problem:
@@ -157,7 +166,7 @@ def _figure_filters() -> tuple[str, date | None, date | None, dict[str, str]]:
     if problem:
         errors["end"] = problem
     if start and end and start > end:
-        errors["end"] = "The end date is before the start date."
+        errors["end"] = _("The end date is before the start date.")
     return region, start, end, errors
 
 
@@ -176,9 +185,10 @@ def daily_updates():
         last=last,
         figures=figures,
         errors=errors,
+        region_labels=REGION_LABELS,
         chart_kinds=charts.CHART_KINDS,
-        credit=content.DS4C_CREDIT,
-        reporting_note=content.REPORTING_NOTE,
+        credit=_(content.DS4C_CREDIT),
+        reporting_note=_(content.REPORTING_NOTE),
         reporting_change_day=content.REPORTING_CHANGE_DAY,
     ), (400 if errors else 200)
 
@@ -195,6 +205,9 @@ def _svg(data: bytes) -> Response:
     # Opened on its own, the chart may use its own <style> and nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "public, max-age=300"
+    # Its titles and dates are in the reader's language.
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
     return response
 
 
@@ -207,7 +220,7 @@ def daily_chart(kind: str):
     if kind == "tests":
         figures = [f for f in figures if f.tests is not None]
     if not figures:
-        abort(404, description="No figures for this selection.")
+        abort(404, description=_("No figures for this selection."))
     return _svg(charts.figures_chart(kind, region, figures))
 
 
@@ -261,7 +274,7 @@ def cities_network():
     kind = request.args.get("kind") or None
     region = request.args.get("region") or None
     if (kind and kind not in LINK_KINDS) or (region and region not in WORLD_REGIONS):
-        abort(400, description="Unknown kind or region in the filter.")
+        abort(400, description=_("Unknown kind or region in the filter."))
     return render_template(
         "content/cities_network.html",
         links=content.list_links(kind, region),
@@ -270,6 +283,7 @@ def cities_network():
         region=region,
         kinds=LINK_KINDS,
         regions=WORLD_REGIONS,
+        region_labels=WORLD_REGION_LABELS,
     )
 
 
@@ -307,7 +321,9 @@ def contact():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("content/privacy.html")
+    return render_template(
+        "content/privacy.html", language_cookie_days=COOKIE_MAX_AGE // (24 * 3600)
+    )
 
 
 @bp.get("/terms")
@@ -320,8 +336,9 @@ def terms():
 
 @bp.get("/glossary")
 def glossary():
+    # In the reader's language's order of the names (the abbreviations stay as they are).
     return render_template(
-        "content/glossary.html", terms=sorted(TERMS, key=lambda t: t.name.casefold())
+        "content/glossary.html", terms=sorted(TERMS, key=lambda t: str(t.name).casefold())
     )
 
 
@@ -333,7 +350,10 @@ def glossary_links_filter(html):
     if not endpoint or endpoint == "content.glossary":
         return html
     if endpoint in GLOSSARY_LINKED_PAGES or endpoint.startswith("content."):
-        return link_terms(str(html), url_for("content.glossary"))
+        # Other languages name the terms in their own words: only the abbreviations, which
+        # every language uses as they are, are matched there.
+        english = current_language() == DEFAULT_LANGUAGE
+        return link_terms(str(html), url_for("content.glossary"), abbreviations_only=not english)
     return html
 
 

@@ -3,7 +3,8 @@
 A job is queued as an ExportJob (never rendered inside a request), built by a worker
 (exports/tasks.py) with progress saved on the job, stored as "exports/brochures/<file name>"
 (lib/storage.py) and deleted after EXPORT_RETENTION_DAYS. The choice uses the catalogue listing's
-facet conditions.
+facet conditions. A brochure is in the language of the staff member who asked for it (kept in its
+parameters); its stages are saved in that language too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +28,7 @@ from catalogue.exports import pdf
 from catalogue.exports.models import ExportJob
 from catalogue.exports.renderer import RenderProcess, RenderTimeout
 from catalogue.extensions import db
+from catalogue.i18n import DEFAULT_LANGUAGE, current_language
 from catalogue.lib.dates import aware, utcnow
 from catalogue.lib.storage import storage
 from catalogue.supplies import services as supplies
@@ -32,7 +37,7 @@ from catalogue.supplies.models import AUTHORITIES, AUTHORITY_SHORT, Category, Ma
 logger = logging.getLogger(__name__)
 
 BROCHURE_DIR = "exports/brochures"
-DEFAULT_BROCHURE_TITLE = "Korean COVID-19 diagnostics and specimen collection"
+DEFAULT_BROCHURE_TITLE = _l("Korean COVID-19 diagnostics and specimen collection")
 # A running job that has not written progress for this long lost its worker (e.g. a restart).
 STALLED_AFTER = timedelta(minutes=15)
 # A brochure is bounded by its products (at most MAX_PRODUCTS a manufacturer, each printing a
@@ -92,23 +97,26 @@ def brochure_products_of(manufacturer: Manufacturer, params: dict) -> list[Produ
 
 
 def describe_brochure(params: dict) -> str:
-    """The brochure's scope in words, for its cover and the job list."""
+    """The brochure's scope in words, for its cover and the job list (in the current language)."""
     parts = []
     if params.get("category"):
         name = db.session.scalar(
             sa.select(Category.name).where(Category.slug == params["category"])
         )
-        parts.append(f"Category: {name or params['category']}")
+        parts.append(_("Category: %(name)s", name=name or params["category"]))
     if params.get("authority"):
-        parts.append(f"Approval: {AUTHORITY_SHORT.get(params['authority'], params['authority'])}")
+        authority = AUTHORITY_SHORT.get(params["authority"], params["authority"])
+        parts.append(_("Approval: %(authority)s", authority=authority))
     if params.get("manufacturers"):
         count = len(params["manufacturers"])
-        parts.append(f"{count} chosen manufacturer{'s' if count != 1 else ''}")
-    return " · ".join(parts) if parts else "Whole catalogue"
+        parts.append(ngettext("%(num)d chosen manufacturer", "%(num)d chosen manufacturers", count))
+    return " · ".join(parts) if parts else _("Whole catalogue")
 
 
-def create_brochure_job(actor, params: dict) -> ExportJob:
-    """A queued brochure job; refuses a selection that contains no published product."""
+def create_brochure_job(actor, params: dict, language: str | None = None) -> ExportJob:
+    """A queued brochure job in `language` (by default the current request's); refuses a
+    selection that contains no published product."""
+    params = {**params, "language": language or params.get("language") or current_language()}
     counts = list(
         db.session.scalars(
             sa.select(sa.func.count(Product.id))
@@ -117,12 +125,12 @@ def create_brochure_job(actor, params: dict) -> ExportJob:
         )
     )
     if not counts:
-        raise ServiceError(None, "No published product matches these filters; widen them.")
+        raise ServiceError(None, _("No published product matches these filters; widen them."))
     job = ExportJob(
         kind="brochure",
         parameters=params,
         status="queued",
-        stage="Waiting for a worker",
+        stage=_("Waiting for a worker"),
         progress_done=0,
         progress_total=_brochure_steps(counts),
         requested_by_id=actor.id if actor is not None else None,
@@ -152,9 +160,9 @@ def _brochure_steps(counts: list[int]) -> int:
 
 def retry_job(actor, job: ExportJob) -> None:
     if job.status != "failed":
-        raise ServiceError(None, "Only a failed export can be retried.")
+        raise ServiceError(None, _("Only a failed export can be retried."))
     job.status = "queued"
-    job.stage = "Waiting for a worker"
+    job.stage = _("Waiting for a worker")
     job.progress_done = 0
     job.error = None
     job.started_at = job.finished_at = None
@@ -207,14 +215,14 @@ def build_brochure(job: ExportJob, report) -> pdf.Rendered:
         sections.append(Markup(html))  # noqa: S704 (an autoescaped template's output)  # nosec B704
         toc.append((anchor, manufacturer.name, manufacturer.name_ko, len(products)))
         index += [IndexEntry(p.name, manufacturer.name, f"p-{p.slug}") for p in products]
-        report(len(sections), f"Prepared {manufacturer.name}")
+        report(len(sections), _("Prepared %(name)s", name=manufacturer.name))
     counts = [count for _anchor, _name, _ko, count in toc]
     job.progress_total = _brochure_steps(counts)  # the selection may have changed since queued
     prepared, estimate = len(sections), _estimated_pages(counts)
-    report(prepared, "Laying out pages")
+    report(prepared, _("Laying out pages"))
     html = render_template(
         "exports/brochure.html",
-        title=params.get("title") or DEFAULT_BROCHURE_TITLE,
+        title=params.get("title") or str(DEFAULT_BROCHURE_TITLE),
         scope=describe_brochure(params),
         sections=sections,
         toc=toc,
@@ -228,10 +236,15 @@ def build_brochure(job: ExportJob, report) -> pdf.Rendered:
         # contents: the furthest page reached so far is the progress.
         nonlocal laid_out
         laid_out = max(laid_out, page)
-        report(prepared + min(laid_out, estimate), f"Laying out pages (page {page})")
+        report(prepared + min(laid_out, estimate), _("Laying out pages (page %(page)d)", page=page))
 
     rendered = _render(html, on_page)
-    report(prepared + estimate, f"Writing the PDF ({rendered.page_count} pages)")
+    report(
+        prepared + estimate,
+        ngettext(
+            "Writing the PDF (%(num)d page)", "Writing the PDF (%(num)d pages)", rendered.page_count
+        ),
+    )
     return rendered
 
 
@@ -246,8 +259,11 @@ def _render(html: str, on_page) -> pdf.Rendered:
     except RenderTimeout:
         minutes = round(RENDER_TIMEOUT / 60)
         raise RenderTimeout(
-            f"The brochure took longer than {minutes} minutes to lay out and was stopped; "
-            "choose fewer manufacturers or a category."
+            _(
+                "The brochure took longer than %(minutes)d minutes to lay out and was stopped; "
+                "choose fewer manufacturers or a category.",
+                minutes=minutes,
+            )
         ) from None
     finally:
         process.close()
@@ -258,13 +274,18 @@ def store_brochure(job: ExportJob, rendered: pdf.Rendered) -> None:
     storage().put(brochure_key(name), rendered.data, "application/pdf")
     now = utcnow()
     job.status = "done"
-    job.stage = "Finished"
+    job.stage = _("Finished")
     job.progress_done = job.progress_total
     job.file_name = name
     job.file_size = len(rendered.data)
     job.page_count = rendered.page_count
     job.finished_at = now
     job.expires_at = now + timedelta(days=current_app.config["EXPORT_RETENTION_DAYS"])
+
+
+def _language_of(job: ExportJob) -> str:
+    """The language the job's brochure and stages are in: its requester's, when it was asked."""
+    return (job.parameters or {}).get("language") or DEFAULT_LANGUAGE
 
 
 def cleanup_exports(now: datetime | None = None) -> int:
@@ -278,7 +299,8 @@ def cleanup_exports(now: datetime | None = None) -> int:
         if job.file_name:
             store.delete(brochure_key(job.file_name))
         job.status = "expired"
-        job.stage = "File deleted after the retention period"
+        with force_locale(_language_of(job)):
+            job.stage = _("File deleted after the retention period")
         job.file_name = None
     stalled = db.session.scalars(
         sa.select(ExportJob).where(
@@ -287,7 +309,8 @@ def cleanup_exports(now: datetime | None = None) -> int:
     ).all()
     for job in stalled:
         job.status = "failed"
-        job.error = "The worker stopped before finishing (no progress for 15 minutes)."
+        with force_locale(_language_of(job)):
+            job.error = _("The worker stopped before finishing (no progress for 15 minutes).")
         job.finished_at = now
     if expired or stalled:
         logger.info("Export clean-up: %d expired, %d stalled", len(expired), len(stalled))

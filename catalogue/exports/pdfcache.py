@@ -1,10 +1,13 @@
 """Stored PDFs: product spec sheets and company profiles, rendered once per content version.
 
-A spec sheet or profile is stored (lib/storage.py: "exports/<kind>/<slug>/<version>.pdf") by the
-version of its content: a hash over every column of the rows it shows and the site's address
-(SITE_URL, printed on it), never anything of the request. Any edit to the product, its approvals,
+A spec sheet or profile is stored (lib/storage.py: "exports/<kind>/<slug>/<version>.<lang>.pdf")
+by the version of its content and its language. The version is a hash over every column of the
+rows it shows, the site's address (SITE_URL, printed on it), the print templates and the
+translation catalogues, never anything of the request. Any edit to the product, its approvals,
 performance rows, specimens, documents, category or manufacturer gives a new version, so the next
-request renders afresh; until then the stored file is served as it is.
+request renders afresh; until then the stored file is served as it is. The language is the
+reader's (an interface language: labels translated, facts as entered); each language is a file of
+its own, rendered on its first request (pre-rendering makes the English ones only).
 
 A render never holds a request past PDF_RENDER_WAIT seconds: it runs in a background thread that
 hands the HTML to a render process (exports/renderer.py), killed after PDF_RENDER_TIMEOUT. A
@@ -35,10 +38,13 @@ from typing import NamedTuple
 import segno
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from catalogue.exports import pdf
 from catalogue.exports.renderer import RenderProcess
+from catalogue.i18n import DEFAULT_LANGUAGE
 from catalogue.lib.dates import utcnow
 from catalogue.lib.storage import Storage, storage
 from catalogue.lib.urls import external_url
@@ -51,10 +57,12 @@ logger = logging.getLogger(__name__)
 
 @functools.cache
 def _format_version() -> str:
-    """A hash of the print templates and print.css: a new release of them renders PDFs afresh."""
+    """A hash of the print templates, print.css and the translation catalogues: a new release
+    of them renders PDFs afresh."""
     root = Path(current_app.root_path).parent
     files = sorted((root / "templates" / "exports").glob("*.html"))
     files.append(root / "static" / "css" / "print.css")
+    files += sorted(Path(current_app.root_path, "translations").glob("*/LC_MESSAGES/messages.po"))
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -64,8 +72,13 @@ def _format_version() -> str:
 @dataclass
 class StoredPdf:
     key: str  # in the app's storage
-    version: str
+    version: str  # of the content, the same in every language
+    language: str
     download_name: str
+
+    @property
+    def etag(self) -> str:
+        return f"{self.version}-{self.language}"
 
 
 def _row_values(obj) -> list:
@@ -103,39 +116,45 @@ def _folder(kind: str, slug: str) -> str:
 OLD_VERSIONS_KEPT_FOR = timedelta(minutes=10)
 
 
-def _store(store: Storage, kind: str, slug: str, version: str, data: bytes) -> str:
-    """Store the version (each write whole, so several workers may store the same one) and drop
-    the other versions stored long enough ago."""
-    key = _folder(kind, slug) + f"{version}.pdf"
+def _key(kind: str, slug: str, version: str, language: str) -> str:
+    return _folder(kind, slug) + f"{version}.{language}.pdf"
+
+
+def _store(store: Storage, kind: str, slug: str, version: str, language: str, data: bytes) -> str:
+    """Store the version in this language (each write whole, so several workers may store the
+    same one) and drop the other versions, in any language, stored long enough ago."""
+    key = _key(kind, slug, version, language)
     store.put(key, data, "application/pdf")
+    this_version = _folder(kind, slug) + f"{version}."
     for other in store.list(_folder(kind, slug)):
-        info = store.stat(other) if other != key else None
+        info = store.stat(other) if not other.startswith(this_version) else None
         if info is not None and info.modified < utcnow() - OLD_VERSIONS_KEPT_FOR:
             store.delete(other)
     return key
 
 
 def _read_stored(
-    store: Storage, kind: str, slug: str, version: str, download_name: str
+    store: Storage, kind: str, slug: str, version: str, language: str, download_name: str
 ) -> StoredPdf | None:
-    key = _folder(kind, slug) + f"{version}.pdf"
+    key = _key(kind, slug, version, language)
     if store.stat(key) is None:  # not made yet, or replaced by another worker just now
         return None
-    return StoredPdf(key, version, download_name)
+    return StoredPdf(key, version, language, download_name)
 
 
 class NotReady(Exception):
     """The PDF is not there yet (or cannot be made now): answer 503 with Retry-After."""
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
+    def __init__(self, message, retry_after: int):
+        super().__init__(str(message))
         self.message = message
         self.retry_after = retry_after
 
 
-PREPARING = "The PDF is being prepared. Please try again in a few seconds."
-BUSY = "Many PDFs are being prepared just now. Please try again in a minute."
-FAILED = "This PDF cannot be made just now. The problem is logged; please try again later."
+# In the reader's language when the 503 page shows them (lazy: made at import time).
+PREPARING = _l("The PDF is being prepared. Please try again in a few seconds.")
+BUSY = _l("Many PDFs are being prepared just now. Please try again in a minute.")
+FAILED = _l("This PDF cannot be made just now. The problem is logged; please try again later.")
 MAX_QUEUED = 16  # renders waiting or running in this process; more are refused (BUSY)
 FAILED_FOR = 600  # seconds a version whose render failed is not tried again
 
@@ -148,14 +167,14 @@ class _Renders:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.running: dict[tuple[str, str, str], Future] = {}
-        self.failed: dict[tuple[str, str, str], float] = {}
+        self.running: dict[tuple[str, ...], Future] = {}
+        self.failed: dict[tuple[str, ...], float] = {}
         self.executor: ThreadPoolExecutor | None = None
         self.processes: list[RenderProcess] = []
         self.local = threading.local()
         self.size, self.static_folder = 1, ""  # from the app's configuration (configure)
 
-    def start(self, key: tuple[str, str, str], job: Callable[[RenderProcess], StoredPdf]):
+    def start(self, key: tuple[str, ...], job: Callable[[RenderProcess], StoredPdf]):
         """The render of `key` under way (a second request joins the first), started if none."""
         with self.lock:
             future = self.running.get(key)
@@ -242,43 +261,47 @@ def _document_lock(path: Path) -> Iterator[None]:
 
 
 def _render_and_store(
-    store: Storage, lock: Path, kind: str, slug: str, version: str, html: str,
+    store: Storage, lock: Path, kind: str, slug: str, version: str, language: str, html: str,
     download_name: str, timeout: float, process: RenderProcess,
 ) -> StoredPdf:  # fmt: skip
     with _document_lock(lock):
-        stored = _read_stored(store, kind, slug, version, download_name)
+        stored = _read_stored(store, kind, slug, version, language, download_name)
         if stored is not None:  # rendered by another process while this one waited
             return stored
         started = time.monotonic()
-        key = _store(store, kind, slug, version, process.render(html, timeout).data)
+        data = process.render(html, timeout).data
+        key = _store(store, kind, slug, version, language, data)
     logger.info(
-        "Rendered %s for %s (version %s) in %.2f s", kind, slug, version,
+        "Rendered %s for %s (version %s, %s) in %.2f s", kind, slug, version, language,
         time.monotonic() - started,
     )  # fmt: skip
-    return StoredPdf(key, version, download_name)
+    return StoredPdf(key, version, language, download_name)
 
 
 def _render_in_thread(
-    store: Storage, kind: str, slug: str, version: str, html: str, download_name: str
+    store: Storage, kind: str, slug: str, version: str, language: str, html: str,
+    download_name: str,
+) -> StoredPdf:  # fmt: skip
+    key = _store(store, kind, slug, version, language, pdf.html_to_pdf(html).data)
+    logger.info("Rendered %s for %s (version %s, %s)", kind, slug, version, language)
+    return StoredPdf(key, version, language, download_name)
+
+
+def _render(
+    kind: str, slug: str, version: str, language: str, html: str, download_name: str
 ) -> StoredPdf:
-    key = _store(store, kind, slug, version, pdf.html_to_pdf(html).data)
-    logger.info("Rendered %s for %s (version %s)", kind, slug, version)
-    return StoredPdf(key, version, download_name)
-
-
-def _render(kind: str, slug: str, version: str, html: str, download_name: str) -> StoredPdf:
     """Render and store now, waiting at most PDF_RENDER_WAIT seconds for it (see NotReady)."""
     config = current_app.config
     store = storage()
     if not config["PDF_RENDER_PROCESSES"]:  # in this thread, as long as it takes (tests)
-        return _render_in_thread(store, kind, slug, version, html, download_name)
+        return _render_in_thread(store, kind, slug, version, language, html, download_name)
     _renders.configure(config["PDF_RENDER_PROCESSES"], str(current_app.static_folder))
     # The render thread has no app context: it gets the storage and lock it works with.
     job = functools.partial(
-        _render_and_store, store, _lock_path(kind, slug), kind, slug, version, html,
+        _render_and_store, store, _lock_path(kind, slug), kind, slug, version, language, html,
         download_name, config["PDF_RENDER_TIMEOUT"],
     )  # fmt: skip
-    future = _renders.start((kind, slug, version), job)
+    future = _renders.start((kind, slug, version, language), job)
     try:
         return future.result(timeout=config["PDF_RENDER_WAIT"])
     except WaitedTooLong:
@@ -324,19 +347,27 @@ class _KnownVersions:
 _known_versions = _KnownVersions()
 
 
-def _pdf_for(kind: str, slug: str, download_name: str, load, rows_of, html_of, render=None):
-    """The stored PDF for this entry, rendered first if its content changed.
+def _download_name(slug: str, kind_name: str, language: str) -> str:
+    """ "<slug>-spec-sheet.pdf" in English, "<slug>-spec-sheet-fr.pdf" in French."""
+    suffix = "" if language == DEFAULT_LANGUAGE else f"-{language}"
+    return f"{slug}-{kind_name}{suffix}.pdf"
+
+
+def _pdf_for(
+    kind: str, slug: str, language: str, download_name: str, load, rows_of, html_of, render=None
+):
+    """The stored PDF for this entry in `language`, rendered first if its content changed.
 
     `load` gives the entry (None: not public, so no PDF), `rows_of` the rows the PDF shows and
-    `html_of` its HTML. `render` makes and stores a missing version: by default `_render`, which
-    raises NotReady when the render takes longer than a request waits.
+    `html_of` its HTML (made in `language`). `render` makes and stores a missing version: by
+    default `_render`, which raises NotReady when the render takes longer than a request waits.
     """
     key = (kind, slug)
     at_catalogue = catalogue_version()  # read before the rows: a later change gives a newer one
     known = _known_versions.lookup(key, at_catalogue)
     store = storage()
     if known is not None:
-        stored = _read_stored(store, kind, slug, known, download_name)
+        stored = _read_stored(store, kind, slug, known, language, download_name)
         if stored is not None:
             return stored
     entry = load()
@@ -346,9 +377,12 @@ def _pdf_for(kind: str, slug: str, download_name: str, load, rows_of, html_of, r
     site = current_app.config.get("SITE_URL") or ""
     version = content_version(*rows_of(entry), extra=(site,))
     _known_versions.remember(key, at_catalogue, version)
-    stored = _read_stored(store, kind, slug, version, download_name)
+    stored = _read_stored(store, kind, slug, version, language, download_name)
     if stored is None:
-        stored = (render or _render)(kind, slug, version, html_of(entry), download_name)
+        # The labels in the document's language, whatever the request's (a job has none).
+        with force_locale(language):
+            html = html_of(entry)
+        stored = (render or _render)(kind, slug, version, language, html, download_name)
     return stored
 
 
@@ -369,13 +403,15 @@ def spec_sheet_html(product: Product, product_url: str) -> str:
     )
 
 
-def spec_sheet(slug: str, render=None) -> StoredPdf | None:
-    """The published product's spec sheet (None if there is none), rendered after a change."""
+def spec_sheet(slug: str, render=None, language: str = DEFAULT_LANGUAGE) -> StoredPdf | None:
+    """The published product's spec sheet in `language` (None if there is none), rendered after
+    a change."""
     product_url = external_url("supplies.product_detail", slug=slug)
     return _pdf_for(
         "spec-sheets",
         slug,
-        f"{slug}-spec-sheet.pdf",
+        language,
+        _download_name(slug, "spec-sheet", language),
         load=lambda: supplies.get_published_product(slug),
         rows_of=_product_rows,
         html_of=lambda product: spec_sheet_html(product, product_url),
@@ -396,8 +432,11 @@ def manufacturer_profile_html(
     )
 
 
-def manufacturer_profile(slug: str, render=None) -> StoredPdf | None:
-    """The company profile with a row per published product (None: no such company)."""
+def manufacturer_profile(
+    slug: str, render=None, language: str = DEFAULT_LANGUAGE
+) -> StoredPdf | None:
+    """The company profile in `language`, with a row per published product (None: no such
+    company)."""
     manufacturer_url = external_url("supplies.manufacturer_detail", slug=slug)
 
     def load():
@@ -416,7 +455,8 @@ def manufacturer_profile(slug: str, render=None) -> StoredPdf | None:
     return _pdf_for(
         "profiles",
         slug,
-        f"{slug}-company-profile.pdf",
+        language,
+        _download_name(slug, "company-profile", language),
         load=load,
         rows_of=rows_of,
         html_of=lambda entry: manufacturer_profile_html(entry[0], entry[1], manufacturer_url),
@@ -449,28 +489,32 @@ def prerender() -> Prerendered:
         return Prerendered(0, True)
     config, store = current_app.config, storage()
     # Versions whose render failed in this process: not tried again (an edit gives a new one).
-    failed: set[tuple[str, str, str]] = current_app.extensions.setdefault("pdfs_failed", set())
+    failed: set[tuple[str, ...]] = current_app.extensions.setdefault("pdfs_failed", set())
     processes: list[RenderProcess] = []
     attempted = rendered = 0
 
-    def render_now(kind: str, slug: str, version: str, html: str, download_name: str):
+    def render_now(
+        kind: str, slug: str, version: str, language: str, html: str, download_name: str
+    ):
         nonlocal attempted, rendered
-        if (kind, slug, version) in failed:
+        if (kind, slug, version, language) in failed:
             return None
         attempted += 1
         try:
             if not config["PDF_RENDER_PROCESSES"]:
-                stored = _render_in_thread(store, kind, slug, version, html, download_name)
+                stored = _render_in_thread(
+                    store, kind, slug, version, language, html, download_name
+                )
             else:
                 if not processes:
                     processes.append(RenderProcess(str(current_app.static_folder)))
                 stored = _render_and_store(
-                    store, _lock_path(kind, slug), kind, slug, version, html, download_name,
-                    config["PDF_RENDER_TIMEOUT"], processes[0],
+                    store, _lock_path(kind, slug), kind, slug, version, language, html,
+                    download_name, config["PDF_RENDER_TIMEOUT"], processes[0],
                 )  # fmt: skip
         except Exception:  # one broken document must not hold up the others
             logger.exception("Pre-rendering %s for %s failed", kind, slug)
-            failed.add((kind, slug, version))
+            failed.add((kind, slug, version, language))
             return None
         rendered += 1
         return stored
@@ -483,7 +527,8 @@ def prerender() -> Prerendered:
             if attempted and time.monotonic() - started > PRERENDER_BUDGET:
                 logger.info("Pre-rendered %d PDFs; the rest in the next pass", rendered)
                 return Prerendered(rendered, False)
-            document(slug, render=render_now)
+            # English only: other languages are rendered when a reader first asks for them.
+            document(slug, render=render_now, language=DEFAULT_LANGUAGE)
     finally:
         for process in processes:
             process.close()

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from catalogue.exports import brochures, pdfcache
 from catalogue.exports.models import ExportJob
 from catalogue.extensions import db
+from catalogue.i18n import DEFAULT_LANGUAGE
 from catalogue.lib import jobs
 from catalogue.lib.dates import utcnow
 
@@ -42,14 +45,20 @@ def run_brochure_job(job_id: int) -> None:
 
 
 def run_job(job_id: int) -> None:
-    """Render the job's brochure, saving progress as it goes; failures are kept on the job."""
+    """Render the job's brochure in the language of the staff member who asked for it, saving
+    progress as it goes; failures are kept on the job."""
     job = db.session.get(ExportJob, job_id)
     if job is None or job.status != "queued":
         return
+    with force_locale((job.parameters or {}).get("language") or DEFAULT_LANGUAGE):
+        _run_job(job, job_id)
+
+
+def _run_job(job: ExportJob, job_id: int) -> None:
     job.status = "running"
     job.started_at = utcnow()
-    job.stage = "Starting"
-    save_progress(job, 0, "Starting")
+    job.stage = _("Starting")
+    save_progress(job, 0, job.stage)
     try:
         rendered = brochures.build_brochure(
             job, lambda done, stage: save_progress(job, done, stage)
@@ -60,12 +69,12 @@ def run_job(job_id: int) -> None:
     except Exception as error:
         db.session.rollback()
         logger.exception("Export job %s failed", job_id)
-        job = db.session.get(ExportJob, job_id)
-        assert job is not None  # committed before it was submitted
-        job.status = "failed"
-        job.stage = "Stopped by an error"
-        job.error = f"{type(error).__name__}: {error}"[:2000]
-        job.finished_at = utcnow()
+        failed = db.session.get(ExportJob, job_id)
+        assert failed is not None  # committed before it was submitted
+        failed.status = "failed"
+        failed.stage = _("Stopped by an error")
+        failed.error = f"{type(error).__name__}: {error}"[:2000]
+        failed.finished_at = utcnow()
         db.session.commit()
 
 

@@ -9,8 +9,8 @@ are never translated: only the interface is, from the catalogues in catalogue/tr
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, url_for
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, has_request_context, request, url_for
+from flask_babel import Babel, get_locale, gettext, refresh
 from flask_login import current_user, user_logged_in
 
 # Code -> the language's own name (what a reader looks for in the switcher).
@@ -25,12 +25,22 @@ LANGUAGES = {
 }
 DEFAULT_LANGUAGE = "en"
 RIGHT_TO_LEFT = {"ar"}
+# Machine-readable answers (the API, open data files, CSV downloads) are in English whatever
+# the reader's language: their values are compared and parsed by programs.
+ENGLISH_ONLY_BLUEPRINTS = {"api"}
+ENGLISH_ONLY_SUFFIXES = (".csv", ".json")
 # BCP 47 tags for <html lang> and hreflang, where they say more than the catalogue's code.
 LANGUAGE_TAGS = {"zh": "zh-Hans"}
 COOKIE_NAME = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 babel = Babel()
+
+
+def N_(message: str) -> str:  # noqa: N802  (the name pybabel extract looks for)
+    """Mark a message for the catalogues and keep it English here: where the English text is
+    needed too (open data, stored values), pages show gettext(message)."""
+    return message
 
 
 def known_language(code: str | None) -> str | None:
@@ -48,6 +58,8 @@ def select_language() -> str:
     """The language of this request (see the module's docstring for the order)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE  # mails and jobs name theirs with force_locale
+    if request.blueprint in ENGLISH_ONLY_BLUEPRINTS or request.path.endswith(ENGLISH_ONLY_SUFFIXES):
+        return DEFAULT_LANGUAGE
     chosen = known_language(request.args.get(COOKIE_NAME)) or known_language(
         request.cookies.get(COOKIE_NAME)
     )
@@ -58,6 +70,16 @@ def select_language() -> str:
         if account_choice:
             return account_choice
     return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LANGUAGE)
+
+
+# The portal's name as config.py gives it by default, in each language's catalogue.
+DEFAULT_SITE_NAME = N_("CAC Medical Supplies Export Portal")
+
+
+def site_name() -> str:
+    """The portal's name in the reader's language (a SITE_NAME set for a deployment as set)."""
+    name = current_app.config["SITE_NAME"]
+    return gettext(name) if name == DEFAULT_SITE_NAME else name
 
 
 def current_language() -> str:
@@ -101,6 +123,12 @@ def init_app(app: Flask) -> None:
     # A kept page is one language's page.
     add_version(current_language)
 
+    @app.before_request
+    def choose_language_afresh():
+        # Flask-Babel keeps the locale in `g`, which outlives a request where an app context
+        # was already pushed (tests, jobs): each request decides its own.
+        refresh()
+
     @app.context_processor
     def language_context():
         code = current_language()
@@ -110,6 +138,7 @@ def init_app(app: Flask) -> None:
             "page_direction": text_direction(code),
             "interface_languages": LANGUAGES,
             "language_alternates": language_alternates,
+            "site_name": site_name,
         }
 
     @app.after_request

@@ -62,9 +62,9 @@ def extracted_messages() -> set[str]:
             return {_ids(m)[0] for m in read_po(f) if m.id}
 
 
-def problems(check_extraction: bool = True) -> list[str]:
+def problems(translations: Path = TRANSLATIONS, check_extraction: bool = True) -> list[str]:
     found: list[str] = []
-    with (TRANSLATIONS / "messages.pot").open("rb") as f:
+    with (translations / "messages.pot").open("rb") as f:
         template = {(_ids(m)[0]): m for m in read_po(f) if m.id}
     if check_extraction:
         missing = extracted_messages() - set(template)
@@ -73,11 +73,11 @@ def problems(check_extraction: bool = True) -> list[str]:
     for language in LANGUAGES:
         if language == DEFAULT_LANGUAGE:
             continue
-        po_path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+        po_path = translations / language / "LC_MESSAGES" / "messages.po"
         if not po_path.exists():
-            found.append(f"{language}: no catalogue at {po_path.relative_to(ROOT)}")
+            found.append(f"{language}: no catalogue at {language}/LC_MESSAGES/messages.po")
             continue
-        if not (TRANSLATIONS / language / "glossary.yaml").exists():
+        if not (translations / language / "glossary.yaml").exists():
             found.append(f"{language}: no glossary.yaml of the trade's fixed terms")
         with po_path.open("rb") as f:
             catalogue = {(_ids(m)[0]): m for m in read_po(f, locale=language) if m.id}

@@ -64,11 +64,12 @@ def format_number(value) -> str:
 
 
 def format_percent(value, digits: int = 1) -> str:
-    """A percentage given as a number of per cent (95.3 -> "95.3%", "95,3 %" in French)."""
+    """A percentage given in per cent (95.3 -> "95.3%", "95,3 %" in French), at most `digits`
+    decimals, in the locale's own pattern."""
     if value is None:
         return ""
-    pattern = "#,##0" + ("." + "#" * digits if digits else "") + "%"
-    return babel_percent(Decimal(str(value)) / 100, pattern, locale=_locale())
+    rounded = round(Decimal(str(value)), digits).normalize()
+    return babel_percent(rounded / 100, locale=_locale(), decimal_quantization=False)
 
 
 def format_money(amount: Decimal | None, currency: str, *, exact: bool = False) -> str:

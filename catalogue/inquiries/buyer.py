@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from catalogue.accounts.models import User  # upward on purpose: every feature names its users
@@ -33,7 +35,8 @@ def reply_as_officer(inquiry: Inquiry, body: str, revised_quotation: bool, autho
     _check_open(inquiry)
     if revised_quotation and inquiry.current_quotation is None:
         raise ServiceError(
-            "revised_quotation", "There is no quotation yet to revise: send a message instead."
+            "revised_quotation",
+            _("There is no quotation yet to revise: send a message instead."),
         )
     body = _clean_body(body)
     message = InquiryMessage(
@@ -54,12 +57,22 @@ def reply_as_officer(inquiry: Inquiry, body: str, revised_quotation: bool, autho
             actor=author,
         )
     subject = (
-        f"Revised quotation requested: {inquiry.reference}"
+        _l("Revised quotation requested: %(reference)s", reference=inquiry.reference)
         if revised_quotation
-        else f"Buyer's reply on {inquiry.reference}"
+        else _l("Buyer's reply on %(reference)s", reference=inquiry.reference)
     )
     _tell_maker(inquiry, subject, "inquiry_officer_reply", message=message)
     return message
+
+
+# A quotation's state in the sentence "Quotation A was … already" (the stored value is the key).
+# Why a decision could not be made: one whole sentence per state the quotation is in.
+_ALREADY_DECIDED = {
+    "accepted": _l("Quotation %(label)s was accepted already; nothing was changed."),
+    "declined": _l("Quotation %(label)s was declined already; nothing was changed."),
+    "superseded": _l("Quotation %(label)s was replaced by a newer one; nothing was changed."),
+}
+_CHANGED_MEANWHILE = _l("Quotation %(label)s changed meanwhile; nothing was changed.")
 
 
 def _decide(inquiry: Inquiry, quotation_id: int, outcome: str, reason: str | None) -> Quotation:
@@ -68,9 +81,9 @@ def _decide(inquiry: Inquiry, quotation_id: int, outcome: str, reason: str | Non
     _check_open(inquiry)
     quotation = next((q for q in inquiry.quotations if q.id == quotation_id), None)
     if quotation is None:
-        raise ServiceError(None, "That quotation is not part of this inquiry.")
+        raise ServiceError(None, _("That quotation is not part of this inquiry."))
     if outcome == "accepted" and quotation.is_expired():
-        raise ServiceError(None, "This quotation has expired: ask for a revised quotation.")
+        raise ServiceError(None, _("This quotation has expired: ask for a revised quotation."))
     now = utcnow()
     result = db.session.execute(
         sa.update(Quotation)
@@ -83,7 +96,13 @@ def _decide(inquiry: Inquiry, quotation_id: int, outcome: str, reason: str | Non
         db.session.refresh(quotation)
         raise ServiceError(
             None,
-            f"Quotation {quotation.label} was {quotation.status} already; nothing was changed.",
+            str(
+                _ALREADY_DECIDED.get(
+                    quotation.status,
+                    _l("Quotation %(label)s changed meanwhile; nothing was changed."),
+                )
+            )
+            % {"label": quotation.label},
         )
     db.session.refresh(quotation)
     inquiry.status = outcome
@@ -102,13 +121,21 @@ def accept_quotation(inquiry: Inquiry, quotation_id: int, author: User | None) -
     )
     _tell_maker(
         inquiry,
-        f"Quotation {quotation.label} accepted: {inquiry.reference}",
+        _l(
+            "Quotation %(label)s accepted: %(reference)s",
+            label=quotation.label,
+            reference=inquiry.reference,
+        ),
         "quotation_decision",
         quotation=quotation,
     )
     _tell_officer(
         inquiry,
-        f"You accepted quotation {quotation.label} of {inquiry.reference}",
+        _l(
+            "You accepted quotation %(label)s of %(reference)s",
+            label=quotation.label,
+            reference=inquiry.reference,
+        ),
         "quotation_decision_officer",
         quotation=quotation,
     )
@@ -120,9 +147,11 @@ def decline_quotation(
 ) -> Quotation:
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("reason", "Say why you decline, so the manufacturer can improve it.")
+        raise ServiceError("reason", _("Say why you decline, so the manufacturer can improve it."))
     if len(reason) > 500:
-        raise ServiceError("reason", "The reason is too long (at most 500 characters).")
+        raise ServiceError(
+            "reason", _("The reason is too long (at most %(num)d characters).", num=500)
+        )
     quotation = _decide(inquiry, quotation_id, "declined", reason)
     _event(
         inquiry,
@@ -133,13 +162,21 @@ def decline_quotation(
     )
     _tell_maker(
         inquiry,
-        f"Quotation {quotation.label} declined: {inquiry.reference}",
+        _l(
+            "Quotation %(label)s declined: %(reference)s",
+            label=quotation.label,
+            reference=inquiry.reference,
+        ),
         "quotation_decision",
         quotation=quotation,
     )
     _tell_officer(
         inquiry,
-        f"You declined quotation {quotation.label} of {inquiry.reference}",
+        _l(
+            "You declined quotation %(label)s of %(reference)s",
+            label=quotation.label,
+            reference=inquiry.reference,
+        ),
         "quotation_decision_officer",
         quotation=quotation,
     )
@@ -160,10 +197,10 @@ class TimelineEntry:
 def timeline(inquiry: Inquiry, *, audience: str) -> list[TimelineEntry]:
     """Every event with its time, oldest first; staff also see their internal notes."""
     actors = {
-        "officer": "Buyer",
+        "officer": _("Buyer"),
         "manufacturer": inquiry.manufacturer.name,
-        "staff": "CAC staff",
-        "system": "Portal",
+        "staff": _("CAC staff"),
+        "system": _("Portal"),
     }
     return [
         TimelineEntry(aware(e.created_at), actors.get(e.actor_kind, ""), e.summary, e.kind)

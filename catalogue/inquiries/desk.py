@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.audit.services import apply_changes
@@ -27,6 +29,7 @@ from catalogue.supplies.models import Manufacturer
 
 logger = logging.getLogger(__name__)
 
+# The timeline keeps these in English (forms.py offers them in the reader's language).
 OFFLINE_CHANNELS = {
     "phone": "by phone",
     "fax": "by fax",
@@ -40,15 +43,21 @@ OFFLINE_OUTCOMES = {
 }
 
 
-def _forwarded(actor: User, inquiry: Inquiry, summary: str) -> None:
+def _forwarded(actor: User, inquiry: Inquiry, summary: str, told) -> None:
+    """`summary` goes on the timeline (stored in English); `told` is the same news for the
+    buyer's e-mail, a lazy string written in the buyer's language."""
     inquiry.forwarded_by_id = actor.id
     inquiry.escalated_at = None
     _event(inquiry, "forwarded", "staff", summary, actor=actor)
     _tell_officer(
         inquiry,
-        f"Your inquiry {inquiry.reference}: CAC staff forwarded it to {inquiry.manufacturer.name}",
+        _l(
+            "Your inquiry %(reference)s: CAC staff forwarded it to %(maker)s",
+            reference=inquiry.reference,
+            maker=inquiry.manufacturer.name,
+        ),
         "inquiry_forwarded",
-        summary=summary,
+        summary=told,
     )
     logger.info("Staff %s forwarded inquiry %s", actor.id, inquiry.reference)
 
@@ -58,13 +67,18 @@ def forward_to_contact(actor: User, inquiry: Inquiry, address: str, source: str)
     _check_open(inquiry)
     address, source = _email(address), (source or "").strip()
     if not source:
-        raise ServiceError("source", "Say where this address comes from.")
+        raise ServiceError("source", _("Say where this address comes from."))
     maker = inquiry.manufacturer
     apply_changes(actor, maker, {"contact_email": address, "contact_email_source": source[:300]})
     if address != inquiry.route_address:
         revoke_maker_link(inquiry)  # a link sent to an earlier address stops working
     _send_by_email(inquiry, maker, address)
-    _forwarded(actor, inquiry, f"Forwarded by CAC staff to {maker.name} by e-mail.")
+    _forwarded(
+        actor,
+        inquiry,
+        f"Forwarded by CAC staff to {maker.name} by e-mail.",
+        _l("Forwarded by CAC staff to %(maker)s by e-mail.", maker=maker.name),
+    )
 
 
 def forward_by_email(actor: User, inquiry: Inquiry, address: str, note: str | None) -> None:
@@ -73,10 +87,18 @@ def forward_by_email(actor: User, inquiry: Inquiry, address: str, note: str | No
     address = _email(address)
     note = (note or "").strip() or None
     if note and len(note) > MAX_MESSAGE:
-        raise ServiceError("note", f"The note is too long (at most {MAX_MESSAGE} characters).")
+        raise ServiceError(
+            "note", _("The note is too long (at most %(num)d characters).", num=MAX_MESSAGE)
+        )
     revoke_maker_link(inquiry)  # a new recipient gets a new link; the old one stops working
     _send_by_email(inquiry, inquiry.manufacturer, address, note=note)
-    _forwarded(actor, inquiry, f"Forwarded by CAC staff to {inquiry.manufacturer.name} by e-mail.")
+    maker = inquiry.manufacturer.name
+    _forwarded(
+        actor,
+        inquiry,
+        f"Forwarded by CAC staff to {maker} by e-mail.",
+        _l("Forwarded by CAC staff to %(maker)s by e-mail.", maker=maker),
+    )
 
 
 def record_offline_contact(
@@ -85,12 +107,14 @@ def record_offline_contact(
     """Staff reached (or tried to reach) the maker by phone, fax or a visit."""
     _check_open(inquiry)
     if channel not in OFFLINE_CHANNELS:
-        raise ServiceError("channel", "Choose how you contacted the manufacturer.")
+        raise ServiceError("channel", _("Choose how you contacted the manufacturer."))
     if outcome not in OFFLINE_OUTCOMES:
-        raise ServiceError("outcome", "Choose the outcome.")
+        raise ServiceError("outcome", _("Choose the outcome."))
     note = (note or "").strip() or None
     if note and len(note) > MAX_MESSAGE:
-        raise ServiceError("note", f"The note is too long (at most {MAX_MESSAGE} characters).")
+        raise ServiceError(
+            "note", _("The note is too long (at most %(num)d characters).", num=MAX_MESSAGE)
+        )
     name = inquiry.manufacturer.name
     detail = f"CAC staff contacted {name} {OFFLINE_CHANNELS[channel]}: {OFFLINE_OUTCOMES[outcome]}."
     _event(
@@ -106,7 +130,12 @@ def record_offline_contact(
             inquiry.route, inquiry.routed_at = "offline", utcnow()
         if inquiry.status == "new":
             inquiry.status = "routed"
-        _forwarded(actor, inquiry, f"Passed on to {name} by CAC staff {OFFLINE_CHANNELS[channel]}.")
+        _forwarded(
+            actor,
+            inquiry,
+            f"Passed on to {name} by CAC staff {OFFLINE_CHANNELS[channel]}.",
+            _passed_on(channel, name),
+        )
     elif outcome == "declined":
         _event(
             inquiry,
@@ -118,10 +147,25 @@ def record_offline_contact(
         _close(inquiry, "lost", "staff", actor)
         _tell_officer(
             inquiry,
-            f"{name} cannot supply your inquiry {inquiry.reference}",
+            _l(
+                "%(maker)s cannot supply your inquiry %(reference)s",
+                maker=name,
+                reference=inquiry.reference,
+            ),
             "inquiry_closed",
-            reason=f"{name} told CAC staff it cannot supply this.",
+            reason=_l("%(maker)s told CAC staff it cannot supply this.", maker=name),
         )
+
+
+def _passed_on(channel: str, maker: str):
+    """ "Passed on to … by CAC staff by phone." for the buyer's e-mail, in their language."""
+    if channel == "phone":
+        return _l("Passed on to %(maker)s by CAC staff by phone.", maker=maker)
+    if channel == "fax":
+        return _l("Passed on to %(maker)s by CAC staff by fax.", maker=maker)
+    if channel == "visit":
+        return _l("Passed on to %(maker)s by CAC staff in person.", maker=maker)
+    return _l("Passed on to %(maker)s by CAC staff outside the portal.", maker=maker)
 
 
 def route_waiting_inquiries(maker: Manufacturer) -> int:
@@ -149,7 +193,9 @@ def _email(address: str) -> str:
     try:
         return validate_email((address or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ServiceError("email", f"That is not a valid e-mail address: {error}") from None
+        raise ServiceError(
+            "email", _("That is not a valid e-mail address: %(error)s", error=error)
+        ) from None
 
 
 def needing_route() -> list[Inquiry]:

@@ -1,5 +1,8 @@
 """Inquiry forms."""
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -27,115 +30,146 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from catalogue.inquiries.desk import OFFLINE_CHANNELS, OFFLINE_OUTCOMES
-from catalogue.inquiries.models import CLOSED_REASONS, INCOTERMS, ORDER_UNITS, QUOTE_UNITS
+from catalogue.i18n.formats import format_number
+from catalogue.inquiries.models import (
+    CLOSED_REASONS,
+    INCOTERMS,
+    ORDER_UNIT_LABELS,
+    ORDER_UNITS,
+    QUOTE_UNIT_LABELS,
+)
 from catalogue.inquiries.quotations import LineOffer, Offer
 from catalogue.inquiries.services import CLOSE_REASONS_BY_SIDE, MAX_MESSAGE, MAX_QUANTITY
 from catalogue.lib.countries import country_choices
 from catalogue.lib.dates import utcnow
 from catalogue.lib.money import currency_choices
 
+# WTForms formats these with %(min)d/%(max)d itself: one message for every length limit.
+AT_MOST = _l("At most %(max)d characters.")
+# The largest quantity in the reader's number format ("100,000,000", "100 000 000").
+FROM_1_TO_MOST = LazyString(
+    lambda: _("From 1 to %(most)s.", most=format_number(MAX_QUANTITY)).replace("%", "%%")
+)
+CHOOSE = _l("Choose…")
+# How staff reached a maker and what came of it, for the staff's choice (the timeline keeps the
+# English wording of desk.OFFLINE_CHANNELS and OFFLINE_OUTCOMES, under the same keys).
+OFFLINE_CHANNEL_CHOICES = [
+    ("phone", _l("by phone")),
+    ("fax", _l("by fax")),
+    ("visit", _l("in person")),
+    ("other", _l("outside the portal")),
+]
+OFFLINE_OUTCOME_CHOICES = [
+    ("reached", _l("The manufacturer has the inquiry and will answer")),
+    ("not_reached", _l("Could not reach the manufacturer")),
+    ("declined", _l("The manufacturer cannot supply")),
+]
+
 
 class LineForm(Form):
     product = HiddenField(validators=[DataRequired()])
     quantity = IntegerField(
-        "Quantity",
+        _l("Quantity"),
         validators=[
-            InputRequired(message="Give a quantity."),
-            NumberRange(min=1, max=MAX_QUANTITY, message=f"From 1 to {MAX_QUANTITY:,}."),
+            InputRequired(message=_l("Give a quantity.")),
+            NumberRange(min=1, max=MAX_QUANTITY, message=FROM_1_TO_MOST),
         ],
     )
-    unit = SelectField("Unit", choices=[(u, u) for u in ORDER_UNITS])
-    note = StringField("Note (packaging, version, …)", validators=[Optional(), Length(max=500)])
+    unit = SelectField(_l("Unit"), choices=[(u, ORDER_UNIT_LABELS[u]) for u in ORDER_UNITS])
+    note = StringField(_l("Note (packaging, version, …)"), validators=[Optional(), Length(max=500)])
 
 
 class InquiryForm(FlaskForm):
     lines = FieldList(FormField(LineForm), min_entries=0, max_entries=20)
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     organisation = StringField(
-        "Organisation (city government, agency)", validators=[DataRequired(), Length(max=200)]
+        _l("Organisation (city government, agency)"), validators=[DataRequired(), Length(max=200)]
     )
-    job_title = StringField("Job title", validators=[Optional(), Length(max=120)])
-    email = EmailField("Work e-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
+    email = EmailField(_l("Work e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     phone = StringField(
-        "Phone",
+        _l("Phone"),
         validators=[
             Optional(),
             Length(max=50),
-            Regexp(r"^[+0-9 ()\-.]{6,50}$", message="Use digits, spaces, + ( ) - ."),
+            Regexp(r"^[+0-9 ()\-.]{6,50}$", message=_l("Use digits, spaces, + ( ) - .")),
         ],
     )
-    city = StringField("City", validators=[Optional(), Length(max=100)])
-    country = SelectField("Country", validators=[DataRequired()])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
     destination = StringField(
-        "Delivery destination (port, airport or city)", validators=[Optional(), Length(max=200)]
+        _l("Delivery destination (port, airport or city)"), validators=[Optional(), Length(max=200)]
     )
     incoterm = SelectField(
-        "Incoterm (Incoterms 2020)",
-        choices=[("", "Not decided")] + list(INCOTERMS.items()),
+        _l("Incoterm (Incoterms 2020)"),
+        choices=[("", _l("Not decided"))] + list(INCOTERMS.items()),
         validators=[Optional()],
     )
-    required_by = DateField("Required by", validators=[Optional()])
+    required_by = DateField(_l("Required by"), validators=[Optional()])
     message = TextAreaField(
-        "Message to the manufacturer",
+        _l("Message to the manufacturer"),
         validators=[
             Optional(),
-            Length(max=MAX_MESSAGE, message=f"At most {MAX_MESSAGE} characters."),
+            Length(max=MAX_MESSAGE, message=AT_MOST),
         ],
     )
     consent = BooleanField(
-        "I agree that my contact details are sent to the manufacturers of these products "
-        "and kept by the portal to follow the inquiry.",
-        validators=[DataRequired(message="Please agree, so that we can send the inquiry.")],
+        _l(
+            "I agree that my contact details are sent to the manufacturers of these products "
+            "and kept by the portal to follow the inquiry."
+        ),
+        validators=[DataRequired(message=_l("Please agree, so that we can send the inquiry."))],
     )
     # A field people never see (hidden by CSS); bots that fill every field reveal themselves.
-    website = StringField("Leave this field empty", validators=[Optional()])
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
     # Made when the form is shown: the same form sent twice files its inquiries once.
     form_token = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose a country")] + country_choices()
+        self.country.choices = [("", _("Choose a country"))] + country_choices()
 
     def validate_required_by(self, field):
         if field.data is not None and field.data <= utcnow().date():
-            raise ValidationError("The date must be in the future.")
+            raise ValidationError(_("The date must be in the future."))
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
             DataRequired(),
-            Length(max=MAX_MESSAGE, message=f"At most {MAX_MESSAGE} characters."),
+            Length(max=MAX_MESSAGE, message=AT_MOST),
         ],
     )
-    revised_quotation = BooleanField("Ask for a revised quotation")
+    revised_quotation = BooleanField(_l("Ask for a revised quotation"))
 
 
 class TierForm(Form):
     min_quantity = IntegerField(
-        "From quantity", validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
+        _l("From quantity"), validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
     )
-    unit_price = DecimalField("Price per unit", places=None, validators=[Optional()])
+    unit_price = DecimalField(_l("Price per unit"), places=None, validators=[Optional()])
 
 
 class QuotationLineForm(Form):
-    unit = SelectField("Price per", choices=list(QUOTE_UNITS.items()), default="kit")
+    unit = SelectField(_l("Price per"), choices=list(QUOTE_UNIT_LABELS.items()), default="kit")
     pack_size = IntegerField(
-        "Tests per unit",
+        _l("Tests per unit"),
         validators=[Optional(), NumberRange(1, 1_000_000)],
-        description="Leave empty if the price is per test.",
+        description=_l("Leave empty if the price is per test."),
     )
     unit_price = DecimalField(
-        "Price per unit", places=None, validators=[InputRequired(message="Give a price.")]
+        _l("Price per unit"), places=None, validators=[InputRequired(message=_l("Give a price."))]
     )
     moq = IntegerField(
-        "Minimum order (in units)", validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
+        _l("Minimum order (in units)"), validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
     )
-    lead_time_days = IntegerField("Lead time (days)", validators=[Optional(), NumberRange(0, 730)])
+    lead_time_days = IntegerField(
+        _l("Lead time (days)"), validators=[Optional(), NumberRange(0, 730)]
+    )
     shelf_life_months = IntegerField(
-        "Shelf life at delivery (months)", validators=[Optional(), NumberRange(1, 120)]
+        _l("Shelf life at delivery (months)"), validators=[Optional(), NumberRange(1, 120)]
     )
     tiers = FieldList(FormField(TierForm), min_entries=3, max_entries=3)
 
@@ -160,20 +194,22 @@ class QuotationForm(FlaskForm):
     """A quotation for every line of an inquiry: build it with quotation_form(inquiry)."""
 
     lines = FieldList(FormField(QuotationLineForm), min_entries=0, max_entries=20)
-    currency = SelectField("Currency (ISO 4217)", default="USD")
+    currency = SelectField(_l("Currency (ISO 4217)"), default="USD")
     incoterm = SelectField(
-        "Incoterm 2020", choices=[("", "—")] + list(INCOTERMS.items()), validators=[Optional()]
+        _l("Incoterm 2020"), choices=[("", "—")] + list(INCOTERMS.items()), validators=[Optional()]
     )
     incoterm_place = StringField(
-        "Named place (e.g. Incheon Airport)", validators=[Optional(), Length(max=120)]
+        _l("Named place (e.g. Incheon Airport)"), validators=[Optional(), Length(max=120)]
     )
-    valid_until = DateField("Valid until", validators=[InputRequired(message="Give a date.")])
+    valid_until = DateField(
+        _l("Valid until"), validators=[InputRequired(message=_l("Give a date."))]
+    )
     payment_terms = StringField(
-        "Payment terms (e.g. 30 % advance, 70 % before shipment)",
+        _l("Payment terms (e.g. 30 % advance, 70 % before shipment)"),
         validators=[Optional(), Length(max=200)],
     )
-    note = TextAreaField("Note to the buyer", validators=[Optional(), Length(max=MAX_MESSAGE)])
-    attachment = FileField("Quotation PDF (optional, at most 10 MB)")
+    note = TextAreaField(_l("Note to the buyer"), validators=[Optional(), Length(max=MAX_MESSAGE)])
+    attachment = FileField(_l("Quotation PDF (optional, at most 10 MB)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,7 +231,7 @@ class QuotationForm(FlaskForm):
         """Put a service's error beside its field: "currency", "lines-0-unit_price", …"""
         target = None
         if path and path.startswith("lines-"):
-            _, number, name = path.split("-", 2)
+            _lines, number, name = path.split("-", 2)
             entries = self.lines.entries
             if number.isdigit() and int(number) < len(entries):
                 line = entries[int(number)].form
@@ -226,56 +262,59 @@ class DecisionForm(FlaskForm):
 
     quotation_id = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(
-        "Why do you decline? (the manufacturer sees this)",
+        _l("Why do you decline? (the manufacturer sees this)"),
         validators=[Optional(), Length(max=500)],
     )
 
 
 class CloseForm(FlaskForm):
-    reason = SelectField("Reason", validators=[DataRequired(message="Choose a reason.")])
+    reason = SelectField(_l("Reason"), validators=[DataRequired(message=_l("Choose a reason."))])
 
     def __init__(self, side: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = CLOSE_REASONS_BY_SIDE[side]
-        self.reason.choices = [("", "Choose…")] + [(r, CLOSED_REASONS[r]) for r in allowed]
+        self.reason.choices = [("", CHOOSE)] + [(r, CLOSED_REASONS[r]) for r in allowed]
 
 
 class ForwardToContactForm(FlaskForm):
     email = EmailField(
-        "Manufacturer's e-mail address", validators=[DataRequired(), Email(), Length(max=254)]
+        _l("Manufacturer's e-mail address"), validators=[DataRequired(), Email(), Length(max=254)]
     )
     source = StringField(
-        "Where the address comes from (e.g. the maker's website contact page, a phone call)",
+        _l("Where the address comes from (e.g. the maker's website contact page, a phone call)"),
         validators=[DataRequired(), Length(max=300)],
     )
 
 
 class ForwardByEmailForm(FlaskForm):
-    email = EmailField("Send to", validators=[DataRequired(), Email(), Length(max=254)])
-    note = TextAreaField("Note to the recipient", validators=[Optional(), Length(max=MAX_MESSAGE)])
+    email = EmailField(_l("Send to"), validators=[DataRequired(), Email(), Length(max=254)])
+    note = TextAreaField(
+        _l("Note to the recipient"), validators=[Optional(), Length(max=MAX_MESSAGE)]
+    )
 
 
 class OfflineContactForm(FlaskForm):
     channel = SelectField(
-        "How",
-        choices=[("", "Choose…")] + list(OFFLINE_CHANNELS.items()),
-        validators=[DataRequired(message="Choose how.")],
+        _l("How"),
+        choices=[("", CHOOSE), *OFFLINE_CHANNEL_CHOICES],
+        validators=[DataRequired(message=_l("Choose how."))],
     )
     outcome = SelectField(
-        "Outcome",
-        choices=[("", "Choose…")] + list(OFFLINE_OUTCOMES.items()),
-        validators=[DataRequired(message="Choose the outcome.")],
+        _l("Outcome"),
+        choices=[("", CHOOSE), *OFFLINE_OUTCOME_CHOICES],
+        validators=[DataRequired(message=_l("Choose the outcome."))],
     )
-    note = TextAreaField("Note (staff only)", validators=[Optional(), Length(max=MAX_MESSAGE)])
+    note = TextAreaField(_l("Note (staff only)"), validators=[Optional(), Length(max=MAX_MESSAGE)])
 
 
 class ReferenceRateForm(FlaskForm):
-    base = SelectField("1 unit of", default="USD")
-    quote = SelectField("equals, in", default="KRW")
-    rate = DecimalField("Rate", places=None, validators=[InputRequired(), NumberRange(min=0)])
-    as_of = DateField("Rate of the day", validators=[InputRequired()])
+    base = SelectField(_l("1 unit of"), default="USD")
+    quote = SelectField(_l("equals, in"), default="KRW")
+    rate = DecimalField(_l("Rate"), places=None, validators=[InputRequired(), NumberRange(min=0)])
+    as_of = DateField(_l("Rate of the day"), validators=[InputRequired()])
     source = StringField(
-        "Source (e.g. Bank of Korea reference rate)", validators=[DataRequired(), Length(max=300)]
+        _l("Source (e.g. Bank of Korea reference rate)"),
+        validators=[DataRequired(), Length(max=300)],
     )
 
     def __init__(self, *args, **kwargs):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from catalogue.extensions import db
 from catalogue.inquiries.models import Inquiry
@@ -89,8 +91,8 @@ def typical_reply_time(maker: Manufacturer) -> str | None:
         return None
     hours = stats.median_hours
     if hours < 1:
-        return "an hour"
+        return _("an hour")
     if hours < 24:
-        return f"{round(hours)} hour{'s' if round(hours) != 1 else ''}"
+        return ngettext("%(num)d hour", "%(num)d hours", round(hours))
     days = round(hours / 24)
-    return f"{days} day{'s' if days != 1 else ''}"
+    return ngettext("%(num)d day", "%(num)d days", days)

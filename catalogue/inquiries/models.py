@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import cast
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.extensions import Model
@@ -22,29 +23,37 @@ from catalogue.lib.timestamps import TimestampMixin
 INQUIRY_STATES = ("new", "routed", "read", "quoted", "accepted", "declined", "closed")
 # The same states in plain words, for buyers, makers and staff alike.
 STATE_LABELS = {
-    "new": "Waiting to be forwarded",
-    "routed": "With the manufacturer, not opened yet",
-    "read": "Opened by the manufacturer",
-    "quoted": "Quotation received",
-    "accepted": "Quotation accepted",
-    "declined": "Quotation declined",
-    "closed": "Closed",
+    "new": _l("Waiting to be forwarded"),
+    "routed": _l("With the manufacturer, not opened yet"),
+    "read": _l("Opened by the manufacturer"),
+    "quoted": _l("Quotation received"),
+    "accepted": _l("Quotation accepted"),
+    "declined": _l("Quotation declined"),
+    "closed": _l("Closed"),
 }
-# Incoterms 2020.
+# Incoterms 2020: the code stays, the rule's name is in the reader's language (ICC's wording).
 INCOTERMS = {
-    "EXW": "EXW — Ex Works",
-    "FCA": "FCA — Free Carrier",
-    "CPT": "CPT — Carriage Paid To",
-    "CIP": "CIP — Carriage and Insurance Paid To",
-    "DAP": "DAP — Delivered at Place",
-    "DPU": "DPU — Delivered at Place Unloaded",
-    "DDP": "DDP — Delivered Duty Paid",
-    "FAS": "FAS — Free Alongside Ship",
-    "FOB": "FOB — Free on Board",
-    "CFR": "CFR — Cost and Freight",
-    "CIF": "CIF — Cost, Insurance and Freight",
+    "EXW": _l("EXW — Ex Works"),
+    "FCA": _l("FCA — Free Carrier"),
+    "CPT": _l("CPT — Carriage Paid To"),
+    "CIP": _l("CIP — Carriage and Insurance Paid To"),
+    "DAP": _l("DAP — Delivered at Place"),
+    "DPU": _l("DPU — Delivered at Place Unloaded"),
+    "DDP": _l("DDP — Delivered Duty Paid"),
+    "FAS": _l("FAS — Free Alongside Ship"),
+    "FOB": _l("FOB — Free on Board"),
+    "CFR": _l("CFR — Cost and Freight"),
+    "CIF": _l("CIF — Cost, Insurance and Freight"),
 }
 ORDER_UNITS = ("tests", "kits", "boxes", "units", "instruments")
+# The order units in the reader's language (the stored value stays the English code).
+ORDER_UNIT_LABELS = {
+    "tests": _l("tests"),
+    "kits": _l("kits"),
+    "boxes": _l("boxes"),
+    "units": _l("units"),
+    "instruments": _l("instruments"),
+}
 # What a price can be quoted per; "test" needs no pack size.
 QUOTE_UNITS = {
     "test": "test",
@@ -63,16 +72,16 @@ SAME_UNIT = {
     "instruments": "instrument",
 }
 CLOSED_REASONS = {
-    "won": "Order placed",
-    "lost": "No order",
-    "withdrawn": "Withdrawn by the buyer",
-    "no_response": "No response from the manufacturer",
+    "won": _l("Order placed"),
+    "lost": _l("No order"),
+    "withdrawn": _l("Withdrawn by the buyer"),
+    "no_response": _l("No response from the manufacturer"),
 }
 QUOTATION_STATES = {
-    "current": "Open for the buyer's decision",
-    "superseded": "Superseded by a later version",
-    "accepted": "Accepted by the buyer",
-    "declined": "Declined by the buyer",
+    "current": _l("Open for the buyer's decision"),
+    "superseded": _l("Superseded by a later version"),
+    "accepted": _l("Accepted by the buyer"),
+    "declined": _l("Declined by the buyer"),
 }
 UNIT_PLURALS = {
     "test": "tests",
@@ -81,6 +90,23 @@ UNIT_PLURALS = {
     "pack": "packs",
     "unit": "units",
     "instrument": "instruments",
+}
+# The quote units in the reader's language, one and many (the stored value stays the key).
+QUOTE_UNIT_LABELS = {
+    "test": _l("test"),
+    "kit": _l("kit"),
+    "box": _l("box"),
+    "pack": _l("pack"),
+    "unit": _l("unit"),
+    "instrument": _l("instrument"),
+}
+QUOTE_UNIT_PLURAL_LABELS = {
+    "test": _l("tests"),
+    "kit": _l("kits"),
+    "box": _l("boxes"),
+    "pack": _l("packs"),
+    "unit": _l("units"),
+    "instrument": _l("instruments"),
 }
 
 
@@ -141,6 +167,9 @@ class Inquiry(TimestampMixin, Model):
     # (only the hash: with the address it shows the tracking links again). Empty for inquiries
     # filed without the form.
     form_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The officer's interface language when filing (catalogue.i18n.LANGUAGES): their mail goes
+    # in it, and the maker and staff see it to know which language to answer in.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     manufacturer = relationship("Manufacturer")
     officer = relationship("User", foreign_keys=[officer_id])
@@ -196,6 +225,11 @@ class InquiryLine(Model):
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="lines")
     product = relationship("Product")
+
+    @property
+    def unit_label(self) -> str:
+        """The order unit in the reader's language ("tests", "pruebas", "테스트")."""
+        return str(ORDER_UNIT_LABELS.get(self.unit, self.unit))
 
 
 class InquiryMessage(Model):
@@ -315,6 +349,16 @@ class QuotationLine(Model):
     @property
     def unit_plural(self) -> str:
         return UNIT_PLURALS.get(self.unit, self.unit)
+
+    @property
+    def unit_label(self) -> str:
+        """The quote unit in the reader's language ("kit", "kit", "키트")."""
+        return str(QUOTE_UNIT_LABELS.get(self.unit, self.unit))
+
+    @property
+    def unit_plural_label(self) -> str:
+        """The quote unit, many of it, in the reader's language ("kits")."""
+        return str(QUOTE_UNIT_PLURAL_LABELS.get(self.unit, self.unit))
 
     @property
     def tests_per_unit(self) -> int | None:

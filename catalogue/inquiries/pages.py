@@ -7,6 +7,7 @@ views find the inquiry each their own way and hand it here with their own URLs.
 """
 
 from flask import Response, abort, flash, render_template, request
+from flask_babel import gettext as _
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
@@ -25,6 +26,7 @@ def officer_page(inquiry, template, urls: dict, *, reply_form=None, decision_for
         inquiry=inquiry,
         route=services.route_text(inquiry),
         timeline=buyer.timeline(inquiry, audience="officer"),
+        for_officer=True,  # the officer's own language is not shown to them
         reply_form=reply_form or forms.ReplyForm(),
         decision_form=decision_form or forms.DecisionForm(),
         **urls,
@@ -41,17 +43,17 @@ def handle_officer_reply(inquiry, form, author) -> bool:
         form.body.errors = [*form.body.errors, error.message]
         return False
     db.session.commit()
-    flash("Your message is sent to the manufacturer.", "success")
+    flash(_("Your message is sent to the manufacturer."), "success")
     return True
 
 
 def handle_decision(inquiry, form, author) -> bool:
     action = request.form.get("action")
     if action not in ("accept", "decline"):
-        abort(400, description="Choose to accept or to decline.")
+        abort(400, description=_("Choose to accept or to decline."))
     quotation_id = request.form.get("quotation_id", "")
     if not form.validate() or not quotation_id.isdigit():
-        form.form_errors.append("The decision could not be read; please try again.")
+        form.form_errors.append(_("The decision could not be read; please try again."))
         return False
     try:
         if action == "accept":
@@ -69,11 +71,20 @@ def handle_decision(inquiry, form, author) -> bool:
             form.form_errors.append(error.message)
         return False
     db.session.commit()
-    word = "accepted" if action == "accept" else "declined"
-    flash(
-        f"You {word} quotation {quotation.label}. {inquiry.manufacturer.name} will be e-mailed.",
-        "success",
-    )
+    maker = inquiry.manufacturer.name
+    if action == "accept":
+        done = _(
+            "You accepted quotation %(label)s. %(maker)s will be e-mailed.",
+            label=quotation.label,
+            maker=maker,
+        )
+    else:
+        done = _(
+            "You declined quotation %(label)s. %(maker)s will be e-mailed.",
+            label=quotation.label,
+            maker=maker,
+        )
+    flash(done, "success")
     return True
 
 
@@ -84,14 +95,14 @@ def handle_withdraw(inquiry, author) -> None:
         flash(error.message, "error")
         return
     db.session.commit()
-    flash("The inquiry is withdrawn; the manufacturer will be e-mailed.", "success")
+    flash(_("The inquiry is withdrawn; the manufacturer will be e-mailed."), "success")
 
 
 def comparison_response(inquiry, kind: str, urls: dict | None = None):
     """The side-by-side comparison of the quotations of the inquiry's basket."""
     target = request.args.get("currency") or None
     if target is not None and not is_currency(target):
-        abort(400, description="Unknown currency.")
+        abort(400, description=_("Unknown currency."))
     group = buyer.group_of(inquiry)
     comparison = quotations.compare_group(group, target=target)
     name = f"quotations-{group[0].reference}"
@@ -158,7 +169,7 @@ def handle_maker_reply(inquiry, form, actor) -> bool:
         form.body.errors = [*form.body.errors, error.message]
         return False
     db.session.commit()
-    flash("Reply sent; the buyer will be e-mailed.", "success")
+    flash(_("Reply sent; the buyer will be e-mailed."), "success")
     return True
 
 
@@ -184,5 +195,8 @@ def handle_quotation(inquiry, form, actor, via: str) -> bool:
         form.attach_error("attachment" if error.field == "file" else error.field, error.message)
         return False
     db.session.commit()
-    flash(f"Quotation {quotation.label} sent; the buyer will be e-mailed.", "success")
+    flash(
+        _("Quotation %(label)s sent; the buyer will be e-mailed.", label=quotation.label),
+        "success",
+    )
     return True

@@ -13,10 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.i18n.formats import format_number
 from catalogue.inquiries import services
 from catalogue.inquiries.models import (
     INCOTERMS,
@@ -63,67 +66,83 @@ class Offer:
 
 def _check_price(price: Decimal | None, where: str) -> None:
     if price is None:
-        raise ServiceError(where, "Give a price per unit.")
+        raise ServiceError(where, _("Give a price per unit."))
     if not price.is_finite() or price <= 0:
-        raise ServiceError(where, "A price must be above zero.")
+        raise ServiceError(where, _("A price must be above zero."))
     if price >= MAX_PRICE:
-        raise ServiceError(where, "That price is too large.")
+        raise ServiceError(where, _("That price is too large."))
     if price != price.quantize(Decimal("0.0001")):
-        raise ServiceError(where, "Give prices with at most four decimals.")
+        raise ServiceError(where, _("Give prices with at most four decimals."))
 
 
 def check_offer(inquiry: Inquiry, offer: Offer) -> None:
     """Every rule a quotation must meet, reported on the field it concerns (lines-N-name)."""
     if not is_currency(offer.currency):
-        raise ServiceError("currency", "Choose a currency from the ISO 4217 list.")
+        raise ServiceError("currency", _("Choose a currency from the ISO 4217 list."))
     if offer.valid_until is None:
-        raise ServiceError("valid_until", "Give the date until which the prices hold.")
+        raise ServiceError("valid_until", _("Give the date until which the prices hold."))
     if offer.valid_until <= utcnow().date():
-        raise ServiceError("valid_until", "A quotation must be valid until a future date.")
+        raise ServiceError("valid_until", _("A quotation must be valid until a future date."))
     if offer.incoterm and offer.incoterm not in INCOTERMS:
-        raise ServiceError("incoterm", "Choose an Incoterm 2020 rule.")
+        raise ServiceError("incoterm", _("Choose an Incoterm 2020 rule."))
     if offer.incoterm and not (offer.incoterm_place or "").strip():
-        raise ServiceError("incoterm_place", "Name the place for the Incoterm (e.g. Incheon).")
+        raise ServiceError("incoterm_place", _("Name the place for the Incoterm (e.g. Incheon)."))
     if len(offer.lines) != len(inquiry.lines):
-        raise ServiceError(None, "Quote every product of the inquiry.")
+        raise ServiceError(None, _("Quote every product of the inquiry."))
     for n, line in enumerate(offer.lines):
         at = f"lines-{n}-"
         if line.unit not in QUOTE_UNITS:
-            raise ServiceError(at + "unit", "Choose what the price is per.")
+            raise ServiceError(at + "unit", _("Choose what the price is per."))
         _check_price(line.unit_price, at + "unit_price")
         if line.pack_size is not None and not 1 <= line.pack_size <= 1_000_000:
-            raise ServiceError(at + "pack_size", "Tests per unit: from 1 to 1,000,000.")
+            raise ServiceError(
+                at + "pack_size",
+                _("Tests per unit: from 1 to %(most)s.", most=format_number(1_000_000)),
+            )
         if line.moq is not None and not 1 <= line.moq <= services.MAX_QUANTITY:
             raise ServiceError(
-                at + "moq", f"The minimum order: from 1 to {services.MAX_QUANTITY:,}."
+                at + "moq",
+                _(
+                    "The minimum order: from 1 to %(most)s.",
+                    most=format_number(services.MAX_QUANTITY),
+                ),
             )
         if line.lead_time_days is not None and not 0 <= line.lead_time_days <= MAX_LEAD_DAYS:
-            raise ServiceError(at + "lead_time_days", f"Lead time: 0 to {MAX_LEAD_DAYS} days.")
+            raise ServiceError(
+                at + "lead_time_days", _("Lead time: 0 to %(most)d days.", most=MAX_LEAD_DAYS)
+            )
         if (
             line.shelf_life_months is not None
             and not 1 <= line.shelf_life_months <= MAX_SHELF_MONTHS
         ):
             raise ServiceError(
-                at + "shelf_life_months", f"Shelf life: 1 to {MAX_SHELF_MONTHS} months."
+                at + "shelf_life_months",
+                _("Shelf life: 1 to %(most)d months.", most=MAX_SHELF_MONTHS),
             )
         if len(line.tiers) > MAX_TIERS:
-            raise ServiceError(at + "tiers", f"At most {MAX_TIERS} price breaks.")
+            raise ServiceError(at + "tiers", _("At most %(most)d price breaks.", most=MAX_TIERS))
         floor = line.moq or 1
         previous = floor
         for quantity, price in line.tiers:
             if quantity is None or quantity < 1:
-                raise ServiceError(at + "tiers", "Give each price break a quantity from 1.")
+                raise ServiceError(at + "tiers", _("Give each price break a quantity from 1."))
             _check_price(price, at + "tiers")
             if quantity < floor:
                 raise ServiceError(
                     at + "tiers",
-                    f"A price break from {quantity:,} is below the minimum order of {floor:,}.",
+                    _(
+                        "A price break from %(quantity)s is below the minimum order of %(floor)s.",
+                        quantity=format_number(quantity),
+                        floor=format_number(floor),
+                    ),
                 )
             if quantity <= previous:
                 raise ServiceError(
                     at + "tiers",
-                    "Price breaks overlap: each must start at a larger quantity than the one "
-                    "before (and above the minimum order).",
+                    _(
+                        "Price breaks overlap: each must start at a larger quantity than the "
+                        "one before (and above the minimum order)."
+                    ),
                 )
             previous = quantity
 
@@ -132,7 +151,7 @@ def submit_quotation(inquiry: Inquiry, offer: Offer, *, actor: User | None, via:
     """Check and save a new version; the one before is kept, marked superseded."""
     services._check_open(inquiry)
     if inquiry.status == "accepted":
-        raise ServiceError(None, "The buyer has accepted a quotation already.")
+        raise ServiceError(None, _("The buyer has accepted a quotation already."))
     check_offer(inquiry, offer)
     for earlier in inquiry.quotations:
         if earlier.status == "current":
@@ -178,17 +197,24 @@ def add_reference_rate(
 ) -> ReferenceRate:
     base, quote, source = (base or "").upper(), (quote or "").upper(), (source or "").strip()
     if not is_currency(base):
-        raise ServiceError("base", "Choose a currency from the ISO 4217 list.")
+        raise ServiceError("base", _("Choose a currency from the ISO 4217 list."))
     if not is_currency(quote) or quote == base:
-        raise ServiceError("quote", "Choose another ISO 4217 currency.")
+        raise ServiceError("quote", _("Choose another ISO 4217 currency."))
     if rate is None or not rate.is_finite() or rate <= 0:
         raise ServiceError("rate", "A rate must be above zero.")
     if rate >= MAX_RATE or rate != rate.quantize(Decimal("1e-8")):
-        raise ServiceError("rate", "Give a rate below 10,000,000,000 with at most 8 decimals.")
+        raise ServiceError(
+            "rate",
+            _(
+                "Give a rate below %(most)s with at most %(places)d decimals.",
+                most=format_number(10_000_000_000),
+                places=8,
+            ),
+        )
     if as_of is None or as_of > utcnow().date():
-        raise ServiceError("as_of", "Give the date the rate is from (not in the future).")
+        raise ServiceError("as_of", _("Give the date the rate is from (not in the future)."))
     if not source:
-        raise ServiceError("source", "Say where the rate comes from.")
+        raise ServiceError("source", _("Say where the rate comes from."))
     entry = ReferenceRate(
         base=base, quote=quote, rate=rate, as_of=as_of, source=source[:300], entered_by_id=actor.id
     )
@@ -229,13 +255,13 @@ def _conversions(target: str, rates: list[ReferenceRate]) -> dict[str, Conversio
 
 # The rows of the comparison, what they show and which value is best.
 COMPARED = (
-    ("price_per_test", "Price per test", "low"),
-    ("total", "Total for the quantity asked", "low"),
-    ("moq", "Minimum order", "low"),
-    ("lead_time_days", "Lead time", "low"),
-    ("incoterm", "Incoterm and place", None),
-    ("valid_until", "Valid until", "high"),
-    ("shelf_life_months", "Shelf life at delivery", "high"),
+    ("price_per_test", _l("Price per test"), "low"),
+    ("total", _l("Total for the quantity asked"), "low"),
+    ("moq", _l("Minimum order"), "low"),
+    ("lead_time_days", _l("Lead time"), "low"),
+    ("incoterm", _l("Incoterm and place"), None),
+    ("valid_until", _l("Valid until"), "high"),
+    ("shelf_life_months", _l("Shelf life at delivery"), "high"),
 )
 
 

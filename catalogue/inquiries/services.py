@@ -16,12 +16,17 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.i18n import DEFAULT_LANGUAGE, current_language, known_language
+from catalogue.i18n.formats import format_day, format_number
 from catalogue.inquiries.links import (
     derive_token,
     hash_token,
@@ -41,7 +46,7 @@ from catalogue.inquiries.models import (
 from catalogue.lib.dates import add_business_days, aware, utcnow
 from catalogue.lib.urls import external_url
 from catalogue.mail.models import OutboundEmail
-from catalogue.mail.services import lift_suppression, queue_email
+from catalogue.mail.services import account_language, lift_suppression, queue_email
 from catalogue.supplies.models import Manufacturer, Product
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,8 @@ MAX_MANUFACTURERS = 10
 MAX_QUANTITY = 100_000_000
 MAX_MESSAGE = 5000
 ANSWER_WITHIN_BUSINESS_DAYS = 2
+# The language of mail to a maker's or the staff desk's address that is no user's: Korean.
+MAKER_LANGUAGE = "ko"
 
 
 @dataclass
@@ -147,29 +154,38 @@ def file_inquiries(
     message: str | None,
     officer: User | None = None,
     form_token: str | None = None,
+    language: str | None = None,
 ) -> Filed:
     """One inquiry per manufacturer in the basket, under one group, each routed at once.
 
     `form_token` is the form's one-time token: a form sent again (after a network error, say)
-    files nothing new and gets the inquiries it filed the first time."""
+    files nothing new and gets the inquiries it filed the first time. `language` is the
+    officer's (the language they filed in, by default): their mail about it goes in it."""
+    language = known_language(language) or current_language()
     if form_token:
         earlier = filed_with_form_token(form_token, contact.email)
         if earlier is not None:
             return earlier
     if not lines:
-        raise ServiceError(None, "Add at least one product to the inquiry.")
+        raise ServiceError(None, _("Add at least one product to the inquiry."))
     # An officer whose data was removed on request and who files again gives the address anew.
     lift_suppression(contact.email)
     if len(lines) > MAX_BASKET:
-        raise ServiceError(None, f"An inquiry can cover at most {MAX_BASKET} products.")
+        raise ServiceError(
+            None, _("An inquiry can cover at most %(num)d products.", num=MAX_BASKET)
+        )
     for line in lines:
         if not 1 <= line.quantity <= MAX_QUANTITY:
-            raise ServiceError("quantity", f"Quantities must be from 1 to {MAX_QUANTITY:,}.")
+            raise ServiceError(
+                "quantity",
+                _("Quantities must be from 1 to %(most)s.", most=format_number(MAX_QUANTITY)),
+            )
     if required_by is not None and required_by <= date.today():
-        raise ServiceError("required_by", "The required-by date must be in the future.")
+        raise ServiceError("required_by", _("The required-by date must be in the future."))
     if message and len(message) > MAX_MESSAGE:
         raise ServiceError(
-            "message", f"The message is too long (at most {MAX_MESSAGE} characters)."
+            "message",
+            _("The message is too long (at most %(num)d characters).", num=MAX_MESSAGE),
         )
 
     by_maker: dict[int, list[LineRequest]] = {}
@@ -178,9 +194,14 @@ def file_inquiries(
     if len(by_maker) > MAX_MANUFACTURERS:
         raise ServiceError(
             None,
-            f"One inquiry goes to at most {MAX_MANUFACTURERS} manufacturers, and these products "
-            f"come from {len(by_maker)}. Remove the products of "
-            f"{len(by_maker) - MAX_MANUFACTURERS} of them and send those in a second inquiry.",
+            _(
+                "One inquiry goes to at most %(most)d manufacturers, and these products come "
+                "from %(num)d. Remove the products of %(extra)d of them and send those in a "
+                "second inquiry.",
+                most=MAX_MANUFACTURERS,
+                num=len(by_maker),
+                extra=len(by_maker) - MAX_MANUFACTURERS,
+            ),
         )
 
     filed = Filed(group_code=secrets.token_hex(8))
@@ -209,6 +230,7 @@ def file_inquiries(
             tracking_nonce=nonce,
             tracking_token_hash=hash_token(token),
             form_token_hash=hash_token(form_token) if form_token else None,
+            language=language,
         )
         inquiry.lines = [
             InquiryLine(
@@ -225,8 +247,12 @@ def file_inquiries(
     tracking = [(i, officer_link(i)) for i, _t in filed.inquiries]
     queue_email(
         contact.email,
-        "Your inquiry " + ", ".join(i.reference for i, _t in filed.inquiries),
+        _l(
+            "Your inquiry %(references)s",
+            references=", ".join(i.reference for i, _t in filed.inquiries),
+        ),
         "inquiry_confirmation",
+        language=language,
         contact=contact,
         filed=tracking,
         route_text=route_text,
@@ -249,7 +275,7 @@ def filed_with_form_token(form_token: str, email: str) -> Filed | None:
     if not filed:
         return None
     if any(i.email != email for i in filed):
-        raise ServiceError(None, "This form was sent already. Reload the page to start anew.")
+        raise ServiceError(None, _("This form was sent already. Reload the page to start anew."))
     token = {i.id: tracking_token(i) for i in filed}
     return Filed(filed[0].group_code, [(i, token[i.id] or "") for i in filed], again=True)
 
@@ -304,7 +330,11 @@ def _route(inquiry: Inquiry, portal_users: list[str]) -> None:
         for address in portal_users:
             queue_email(
                 address,
-                f"New inquiry {inquiry.reference} from {inquiry.organisation}",
+                _l(
+                    "New inquiry %(reference)s from %(organisation)s",
+                    reference=inquiry.reference,
+                    organisation=inquiry.organisation,
+                ),
                 "inquiry_new_for_maker",
                 inquiry=inquiry,
                 link=external_url("portal.inquiry_detail", inquiry_id=inquiry.id),
@@ -324,8 +354,13 @@ def _route(inquiry: Inquiry, portal_users: list[str]) -> None:
         for address in staff_addresses():
             queue_email(
                 address,
-                f"Needs a route: inquiry {inquiry.reference} for {maker.name}",
+                _l(
+                    "Needs a route: inquiry %(reference)s for %(maker)s",
+                    reference=inquiry.reference,
+                    maker=maker.name,
+                ),
                 "inquiry_staff_desk",
+                language=maker_language(address),
                 inquiry=inquiry,
                 link=external_url("staff.inquiry_detail", inquiry_id=inquiry.id),
             )
@@ -339,8 +374,13 @@ def _send_by_email(inquiry, maker, address, *, note=None) -> OutboundEmail:
     link = maker_link(inquiry)
     notice = queue_email(
         address,
-        f"New inquiry {inquiry.reference} from {inquiry.organisation}",
+        _l(
+            "New inquiry %(reference)s from %(organisation)s",
+            reference=inquiry.reference,
+            organisation=inquiry.organisation,
+        ),
         "inquiry_new_for_maker",
+        language=maker_language(address),
         inquiry=inquiry,
         link=link,
         days=current_app.config["MAKER_LINK_DAYS"],
@@ -351,6 +391,18 @@ def _send_by_email(inquiry, maker, address, *, note=None) -> OutboundEmail:
     db.session.flush()
     inquiry.route_email_id = notice.id
     return notice
+
+
+def maker_language(address: str) -> str:
+    """The language of mail to a maker's or the staff desk's address: its account's, else
+    Korean (the address on a maker's profile or STAFF_DESK_EMAIL is often no user's)."""
+    return account_language(address) or MAKER_LANGUAGE
+
+
+def officer_language(inquiry: Inquiry) -> str:
+    """The language of mail to the inquiry's officer: the one they filed it in, else their
+    account's, else English (inquiries filed before the portal spoke other languages)."""
+    return known_language(inquiry.language) or account_language(inquiry.email) or DEFAULT_LANGUAGE
 
 
 def staff_addresses() -> list[str]:
@@ -371,29 +423,42 @@ def route_text(inquiry: Inquiry) -> str:
     """What really happened to the inquiry on its way to the maker, in plain words."""
     name = inquiry.manufacturer.name
     if inquiry.route == "portal":
-        return f"In {name}'s portal inbox"
+        return _("In %(maker)s's portal inbox", maker=name)
     if inquiry.route == "offline":
-        when = aware(inquiry.routed_at).strftime("%-d %B %Y") if inquiry.routed_at else ""
-        return f"Passed on to {name} by CAC staff outside the portal on {when}".strip()
+        if not inquiry.routed_at:
+            return _("Passed on to %(maker)s by CAC staff outside the portal", maker=name)
+        return _(
+            "Passed on to %(maker)s by CAC staff outside the portal on %(day)s",
+            maker=name,
+            day=format_day(aware(inquiry.routed_at)),
+        )
     if inquiry.route == "email":
-        by_staff = " by CAC staff" if inquiry.forwarded_by_id else ""
         notice = (
             db.session.get(OutboundEmail, inquiry.route_email_id)
             if inquiry.route_email_id
             else None
         )
+        by_staff = bool(inquiry.forwarded_by_id)
         if notice is None or notice.status in ("pending", "sending"):
-            return f"Being e-mailed to {name}{by_staff}"
+            if by_staff:
+                return _("Being e-mailed to %(maker)s by CAC staff", maker=name)
+            return _("Being e-mailed to %(maker)s", maker=name)
         if notice.status == "sent":
             assert notice.sent_at is not None  # set with the status
-            return f"E-mailed to {name}{by_staff} on {aware(notice.sent_at).strftime('%-d %B %Y')}"
-        return (
-            f"The e-mail to {name} could not be delivered: it is back with CAC staff, who will "
-            "forward it"
+            day = format_day(aware(notice.sent_at))
+            if by_staff:
+                return _("E-mailed to %(maker)s by CAC staff on %(day)s", maker=name, day=day)
+            return _("E-mailed to %(maker)s on %(day)s", maker=name, day=day)
+        return _(
+            "The e-mail to %(maker)s could not be delivered: it is back with CAC staff, who "
+            "will forward it",
+            maker=name,
         )
-    return (
-        f"{name} is not on the portal yet: CAC staff will forward it within "
-        f"{ANSWER_WITHIN_BUSINESS_DAYS} business days"
+    return _(
+        "%(maker)s is not on the portal yet: CAC staff will forward it within %(num)d "
+        "business days",
+        maker=name,
+        num=ANSWER_WITHIN_BUSINESS_DAYS,
     )
 
 
@@ -409,7 +474,7 @@ def reaches_nobody(inquiry: Inquiry) -> bool:
 
 def _check_open(inquiry: Inquiry) -> None:
     if inquiry.status == "closed":
-        raise ServiceError(None, "This inquiry is closed.")
+        raise ServiceError(None, _("This inquiry is closed."))
 
 
 # --- The manufacturer's side -------------------------------------------------------------------
@@ -450,7 +515,7 @@ def reply_as_manufacturer(actor: User | None, inquiry: Inquiry, body: str) -> In
     _respond(inquiry)
     _tell_officer(
         inquiry,
-        f"Reply to your inquiry {inquiry.reference}",
+        _l("Reply to your inquiry %(reference)s", reference=inquiry.reference),
         "inquiry_reply",
         message=message,
     )
@@ -480,7 +545,11 @@ def record_quotation(inquiry: Inquiry, quotation: Quotation, actor: User | None)
     _respond(inquiry)
     _tell_officer(
         inquiry,
-        f"Quotation {quotation.label} for your inquiry {inquiry.reference}",
+        _l(
+            "Quotation %(label)s for your inquiry %(reference)s",
+            label=quotation.label,
+            reference=inquiry.reference,
+        ),
         "inquiry_quotation",
         quotation=quotation,
     )
@@ -490,7 +559,9 @@ def _close(inquiry: Inquiry, reason: str, actor_kind: str, actor: User | None) -
     inquiry.status = "closed"
     inquiry.closed_reason = reason
     inquiry.closed_at = utcnow()
-    _event(inquiry, "closed", actor_kind, f"Closed: {CLOSED_REASONS[reason]}.", actor=actor)
+    with force_locale(DEFAULT_LANGUAGE):  # the timeline keeps its English wording
+        summary = f"Closed: {CLOSED_REASONS[reason]}."
+    _event(inquiry, "closed", actor_kind, summary, actor=actor)
 
 
 # Who may close an inquiry, and for which reasons.
@@ -503,36 +574,45 @@ CLOSE_REASONS_BY_SIDE = {
 
 def close(actor_kind: str, inquiry: Inquiry, reason: str, actor: User | None = None) -> None:
     if reason not in CLOSE_REASONS_BY_SIDE.get(actor_kind, ()):
-        raise ServiceError("reason", "Choose why the inquiry is closed.")
+        raise ServiceError("reason", _("Choose why the inquiry is closed."))
     if inquiry.status == "closed":
-        raise ServiceError(None, "The inquiry is closed already.")
+        raise ServiceError(None, _("The inquiry is closed already."))
     _close(inquiry, reason, actor_kind, actor)
-    text = f"Closed: {CLOSED_REASONS[reason]}."
+    # Lazy: written in each recipient's language.
+    text = _l("Closed: %(reason)s.", reason=CLOSED_REASONS[reason])
     if actor_kind == "officer":
         _tell_maker(
             inquiry,
-            f"Inquiry {inquiry.reference} withdrawn by the buyer",
+            _l("Inquiry %(reference)s withdrawn by the buyer", reference=inquiry.reference),
             "inquiry_closed",
             reason=text,
         )
     else:
         _tell_officer(
             inquiry,
-            f"Your inquiry {inquiry.reference} is closed",
+            _l("Your inquiry %(reference)s is closed", reference=inquiry.reference),
             "inquiry_closed",
             reason=text,
         )
 
 
-def _tell_officer(inquiry: Inquiry, subject: str, template: str, **context) -> None:
-    """Mail the buyer, with the link to their inquiry (tracking page or account)."""
+def _tell_officer(inquiry: Inquiry, subject, template: str, **context) -> None:
+    """Mail the buyer, in their language, with the link to their inquiry (tracking page or
+    account). `subject` is a lazy string, translated into that language."""
     link = officer_link(inquiry)
     queue_email(
-        inquiry.email, subject, template, inquiry=inquiry, link=link, secrets=[link], **context
+        inquiry.email,
+        subject,
+        template,
+        language=officer_language(inquiry),
+        inquiry=inquiry,
+        link=link,
+        secrets=[link],
+        **context,
     )
 
 
-def _tell_maker(inquiry: Inquiry, subject: str, template: str, **context) -> None:
+def _tell_maker(inquiry: Inquiry, subject, template: str, **context) -> None:
     """Mail the maker the way the inquiry reached it; staff hear of staff-desk ones."""
     if inquiry.route == "portal":
         link = external_url("portal.inquiry_detail", inquiry_id=inquiry.id)
@@ -544,16 +624,25 @@ def _tell_maker(inquiry: Inquiry, subject: str, template: str, **context) -> Non
         addresses = staff_addresses()
     for address in addresses:
         queue_email(
-            address, subject, template, inquiry=inquiry, link=link, secrets=[link], **context
+            address,
+            subject,
+            template,
+            language=maker_language(address),
+            inquiry=inquiry,
+            link=link,
+            secrets=[link],
+            **context,
         )
 
 
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise ServiceError("body", "Write a message.")
+        raise ServiceError("body", _("Write a message."))
     if len(body) > MAX_MESSAGE:
-        raise ServiceError("body", f"The message is too long (at most {MAX_MESSAGE} characters).")
+        raise ServiceError(
+            "body", _("The message is too long (at most %(num)d characters).", num=MAX_MESSAGE)
+        )
     return body
 
 

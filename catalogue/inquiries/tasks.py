@@ -13,6 +13,7 @@ from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -65,7 +66,10 @@ def escalate_overdue(now: datetime | None = None) -> dict[str, int]:
         ):
             services._tell_maker(
                 inquiry,
-                f"Reminder: inquiry {inquiry.reference} waits for your answer",
+                _l(
+                    "Reminder: inquiry %(reference)s waits for your answer",
+                    reference=inquiry.reference,
+                ),
                 "inquiry_reminder",
                 days=days,
             )
@@ -127,9 +131,14 @@ def send_daily_digest(now: datetime | None = None) -> bool:
     for address in services.staff_addresses():
         queue_email(
             address,
-            f"CAC inquiries waiting for staff: {len(needing_route)} without a route, "
-            f"{len(overdue)} overdue",
+            _l(
+                "CAC inquiries waiting for staff: %(unrouted)d without a route, "
+                "%(overdue)d overdue",
+                unrouted=len(needing_route),
+                overdue=len(overdue),
+            ),
             "inquiry_digest",
+            language=services.maker_language(address),
             needing_route=needing_route,
             overdue=overdue,
             route_text=services.route_text,

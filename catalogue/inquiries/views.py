@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -76,25 +77,25 @@ def basket():
 def basket_add():
     slug = request.form.get("product", "")
     if not services.published_products([slug]):
-        abort(404, description="That product is not in the catalogue.")
+        abort(404, description=_("That product is not in the catalogue."))
     slugs = basket_slugs()
     added = False
     if slug not in slugs and len(slugs) >= services.MAX_BASKET:
-        message = f"The basket holds at most {services.MAX_BASKET} products."
+        message = _("The basket holds at most %(num)d products.", num=services.MAX_BASKET)
     elif (
         slug not in slugs
         and len(services.manufacturers_of([*slugs, slug])) > services.MAX_MANUFACTURERS
     ):
-        message = (
-            f"One inquiry goes to at most {services.MAX_MANUFACTURERS} manufacturers, and the "
-            "basket has products of that many already: send this inquiry first, then add "
-            "this product to a new one."
+        message = _(
+            "One inquiry goes to at most %(num)d manufacturers, and the basket has products of "
+            "that many already: send this inquiry first, then add this product to a new one.",
+            num=services.MAX_MANUFACTURERS,
         )
     elif slug not in slugs:
         _save_basket([*slugs, slug])
-        added, message = True, "Added to your inquiry basket."
+        added, message = True, _("Added to your inquiry basket.")
     else:
-        message = "Already in your inquiry basket."
+        message = _("Already in your inquiry basket.")
     refused = slug not in slugs and not added
     # The page's script (static/js/catalogue.js) asks for JSON, so the visitor stays in place.
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
@@ -112,7 +113,7 @@ def basket_add():
 def basket_remove():
     slug = request.form.get("product", "")
     _save_basket([s for s in basket_slugs() if s != slug])
-    flash("Removed from your inquiry basket.", "info")
+    flash(_("Removed from your inquiry basket."), "info")
     return redirect(_back(url_for("inquiries.basket")))
 
 
@@ -147,10 +148,11 @@ def inquiry_new():
         slugs = [single] if single else basket_slugs()
         products = services.published_products(slugs)
         if single and not products:
-            abort(404, description="That product is not in the catalogue.")
+            abort(404, description=_("That product is not in the catalogue."))
         if not products:
             flash(
-                "Add products to your basket first, then send one inquiry for all of them.", "info"
+                _("Add products to your basket first, then send one inquiry for all of them."),
+                "info",
             )
             return redirect(url_for("inquiries.basket"))
         for product in products:
@@ -161,12 +163,12 @@ def inquiry_new():
 
     products = services.published_products([line.product.data for line in form.lines])
     if form.website.data:
-        abort(400, description="The form could not be sent.")  # the honeypot was filled
+        abort(400, description=_("The form could not be sent."))  # the honeypot was filled
     token = form.form_token.data or None  # None: posted by a client without the form
     if token is not None and not _FORM_TOKEN.fullmatch(token):
-        abort(400, description="The form could not be sent: reload the page and send it again.")
+        abort(400, description=_("The form could not be sent: reload the page and send it again."))
     if len(products) != len(form.lines.entries):
-        abort(400, description="One of the products is not in the catalogue (any more).")
+        abort(400, description=_("One of the products is not in the catalogue (any more)."))
     if form.validate():
         try:
             filed = _file(form, products, token)
@@ -179,7 +181,7 @@ def inquiry_new():
                 form.form_errors.append(error.message)
         else:
             if filed.again:
-                flash("This inquiry was sent already, so nothing new was filed.", "info")
+                flash(_("This inquiry was sent already, so nothing new was filed."), "info")
             if not request.args.get("product"):
                 _save_basket([])
             # Shown once: the tracking links exist nowhere else but in the confirmation e-mail.
@@ -260,7 +262,7 @@ def inquiry_filed():
 def _tracked(token: str):
     inquiry = links.inquiry_by_token(token)
     if inquiry is None:
-        abort(404, description="We could not find an inquiry for this link.")
+        abort(404, description=_("We could not find an inquiry for this link."))
     return inquiry
 
 
@@ -351,7 +353,10 @@ def _currency_arg() -> dict:
 def _maker_inquiry(token: str):
     inquiry = links.inquiry_by_maker_token(token)
     if inquiry is None:
-        abort(404, description="This link is invalid or has expired. Ask CAC staff for a new one.")
+        abort(
+            404,
+            description=_("This link is invalid or has expired. Ask CAC staff for a new one."),
+        )
     return inquiry
 
 

@@ -11,125 +11,173 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 
 @dataclass(frozen=True)
 class Term:
     id: str  # the anchor on the glossary page
-    name: str
+    # What the glossary's index lists: an abbreviation as every language writes it ("LoD"), or
+    # the term in the reader's words ("Sensitivity").
+    short: str
     definition: str
-    # Regular expressions for the words that count as a use of the term.
-    patterns: tuple[str, ...]
+    # Regular expressions for the words that count as a use of the term, in two kinds:
+    # abbreviations and names every language writes alike (matched on every page), and English
+    # words (matched on English pages only: other languages name the terms their own way).
+    abbreviations: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    # What an abbreviation stands for, in the reader's words.
+    expansion: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The term as its entry is headed: "LoD (limit of detection)", "Sensitivity"."""
+        if self.expansion is None:
+            return str(self.short)
+        return f"{self.short} ({self.expansion})"
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return self.abbreviations + self.words
 
 
 TERMS: tuple[Term, ...] = (
     Term(
         "sensitivity",
-        "Sensitivity",
-        "Of the people who have the infection according to the reference method, the share the "
-        "test finds positive: true positives ÷ (true positives + false negatives). A test with "
-        "higher sensitivity misses fewer infections. The figure depends on the study: who was "
-        "tested, at what stage of illness, with which specimen and against which reference.",
-        (r"(?i:\bsensitivity\b)",),
+        _l("Sensitivity"),
+        _l(
+            "Of the people who have the infection according to the reference method, the share "
+            "the test finds positive: true positives ÷ (true positives + false negatives). A "
+            "test with higher sensitivity misses fewer infections. The figure depends on the "
+            "study: who was tested, at what stage of illness, with which specimen and against "
+            "which reference."
+        ),
+        words=(r"(?i:\bsensitivity\b)",),
     ),
     Term(
         "specificity",
-        "Specificity",
-        "Of the people who do not have the infection according to the reference method, the "
-        "share the test finds negative: true negatives ÷ (true negatives + false positives). A "
-        "test with higher specificity gives fewer false alarms. Like sensitivity, it depends on "
-        "the study population and the reference used.",
-        (r"(?i:\bspecificity\b)",),
+        _l("Specificity"),
+        _l(
+            "Of the people who do not have the infection according to the reference method, the "
+            "share the test finds negative: true negatives ÷ (true negatives + false positives). "
+            "A test with higher specificity gives fewer false alarms. Like sensitivity, it "
+            "depends on the study population and the reference used."
+        ),
+        words=(r"(?i:\bspecificity\b)",),
     ),
     Term(
         "ppa-npa",
-        "PPA / NPA (positive and negative percent agreement)",
-        "How often a test agrees with a comparator test rather than with the true infection "
-        "status. PPA is the share of samples positive by the comparator that the test also finds "
-        "positive; NPA the share of comparator-negative samples it also finds negative. They are "
-        "reported instead of sensitivity and specificity when the comparator, often another "
-        "authorised PCR test, is not a perfect reference, so they are not the same measure.",
-        (
-            r"\bPPA\b",
-            r"\bNPA\b",
+        "PPA / NPA",
+        _l(
+            "How often a test agrees with a comparator test rather than with the true infection "
+            "status. PPA is the share of samples positive by the comparator that the test also "
+            "finds positive; NPA the share of comparator-negative samples it also finds "
+            "negative. They are reported instead of sensitivity and specificity when the "
+            "comparator, often another authorised PCR test, is not a perfect reference, so they "
+            "are not the same measure."
+        ),
+        abbreviations=(r"\bPPA\b", r"\bNPA\b"),
+        words=(
             r"(?i:\bpositive percent(?:age)? agreement\b)",
             r"(?i:\bnegative percent(?:age)? agreement\b)",
         ),
+        expansion=_l("positive and negative percent agreement"),
     ),
     Term(
         "lod",
-        "LoD (limit of detection)",
-        "The lowest amount of the target (for example viral RNA copies or virus particles per "
-        "millilitre) that a test detects reliably, commonly defined as the lowest concentration "
-        "detected in at least 95 % of repeated tests. A lower LoD means a more analytically "
-        "sensitive test. Figures in different units, or from different studies and materials, "
-        "cannot be compared directly.",
-        (r"\bLoD\b", r"\bLOD\b", r"(?i:\blimits? of detection\b)"),
+        "LoD",
+        _l(
+            "The lowest amount of the target (for example viral RNA copies or virus particles per "
+            "millilitre) that a test detects reliably, commonly defined as the lowest "
+            "concentration detected in at least 95 in 100 repeated tests. A lower LoD means a more "
+            "analytically sensitive test. Figures in different units, or from different studies "
+            "and materials, cannot be compared directly."
+        ),
+        abbreviations=(r"\bLoD\b", r"\bLOD\b"),
+        words=(r"(?i:\blimits? of detection\b)",),
+        expansion=_l("limit of detection"),
     ),
     Term(
         "eua",
-        "EUA (emergency use authorisation)",
-        "A time-limited permission from a regulator to use a medical product that has not "
-        "completed the usual approval, granted during a declared public health emergency. The "
-        "best-known scheme is the US FDA's Emergency Use Authorization; Korea's MFDS has granted "
-        "emergency use authorisations for COVID-19 tests too. An EUA is not a full approval, is "
-        "tied to the emergency, and can be revised or revoked.",
-        (r"\bEUA\b", r"(?i:\bemergency use authori[sz]ation\b)"),
+        "EUA",
+        _l(
+            "A time-limited permission from a regulator to use a medical product that has not "
+            "completed the usual approval, granted during a declared public health emergency. "
+            "The best-known scheme is the US FDA's Emergency Use Authorization; Korea's MFDS has "
+            "granted emergency use authorisations for COVID-19 tests too. An EUA is not a full "
+            "approval, is tied to the emergency, and can be revised or revoked."
+        ),
+        abbreviations=(r"\bEUA\b",),
+        words=(r"(?i:\bemergency use authori[sz]ation\b)",),
+        expansion=_l("emergency use authorisation"),
     ),
     Term(
         "eul",
-        "EUL (WHO Emergency Use Listing)",
-        "The World Health Organization's procedure for assessing unlicensed vaccines, medicines "
-        "and in vitro diagnostics during a public health emergency, so that United Nations "
-        "procurement agencies and national regulators can rely on it. A listing is time-limited "
-        "and is not WHO prequalification.",
-        (r"\bEUL\b", r"(?i:\bemergency use listing\b)"),
+        "EUL",
+        _l(
+            "The World Health Organization's procedure for assessing unlicensed vaccines, "
+            "medicines and in vitro diagnostics during a public health emergency, so that United "
+            "Nations procurement agencies and national regulators can rely on it. A listing is "
+            "time-limited and is not WHO prequalification."
+        ),
+        abbreviations=(r"\bEUL\b",),
+        words=(r"(?i:\bemergency use listing\b)",),
+        expansion=_l("WHO Emergency Use Listing"),
     ),
     Term(
         "mfds",
-        "MFDS (Ministry of Food and Drug Safety)",
-        "The Republic of Korea's regulator of food, medicines and medical devices, including in "
-        "vitro diagnostic tests. Its permissions are what a Korean test needs to be made and "
-        "sold; there are several kinds (for example approvals for use in Korea, emergency use "
-        "authorisations, and permission to manufacture for export), and this portal shows each "
-        "as its source words it.",
-        (r"\bMFDS\b", r"(?i:\bministry of food and drug safety\b)"),
+        "MFDS",
+        _l(
+            "The Republic of Korea's regulator of food, medicines and medical devices, including "
+            "in vitro diagnostic tests. Its permissions are what a Korean test needs to be made "
+            "and sold; there are several kinds (for example approvals for use in Korea, "
+            "emergency use authorisations, and permission to manufacture for export), and this "
+            "portal shows each as its source words it."
+        ),
+        abbreviations=(r"\bMFDS\b",),
+        words=(r"(?i:\bministry of food and drug safety\b)",),
+        expansion=_l("Ministry of Food and Drug Safety"),
     ),
     Term(
         "hsc-common-list",
-        "EU HSC common list",
-        "The common list of COVID-19 rapid antigen tests agreed by the EU Health Security "
-        "Committee (HSC), in which the health authorities of the EU member states work together "
-        "with the European Commission. Member states used it, among other things, to decide "
-        "which rapid antigen test results count for the EU Digital COVID Certificate. Being on "
-        "the list is not a CE marking and not an approval for sale.",
-        (
-            r"(?i:\bEU HSC common list\b)",
-            r"\bHSC\b",
-            r"(?i:\bhealth security committee\b)",
+        _l("EU HSC common list"),
+        _l(
+            "The common list of COVID-19 rapid antigen tests agreed by the EU Health Security "
+            "Committee (HSC), in which the health authorities of the EU member states work "
+            "together with the European Commission. Member states used it, among other things, "
+            "to decide which rapid antigen test results count for the EU Digital COVID "
+            "Certificate. Being on the list is not a CE marking and not an approval for sale."
         ),
+        abbreviations=(r"\bHSC\b",),
+        words=(r"(?i:\bEU HSC common list\b)", r"(?i:\bhealth security committee\b)"),
     ),
     Term(
         "ce-ivd",
-        "CE-IVD (CE marking of an in vitro diagnostic)",
-        "The CE mark on an in vitro diagnostic device: the manufacturer's declaration that the "
-        "device meets the European Union's rules for such devices, first the IVD Directive "
-        "98/79/EC and now the IVD Regulation (EU) 2017/746. Under the Directive most tests, "
-        "including professional-use COVID-19 tests, were self-declared by the manufacturer "
-        "without review by a notified body; self-tests needed one. A source that says only "
-        "“CE” does not say under which rules the mark was given.",
-        (r"\bCE-IVD\b", r"\bCE[ -]mark(?:ing|ed)?\b"),
+        "CE-IVD",
+        _l(
+            "The CE mark on an in vitro diagnostic device: the manufacturer's declaration that "
+            "the device meets the European Union's rules for such devices, first the IVD "
+            "Directive 98/79/EC and now the IVD Regulation (EU) 2017/746. Under the Directive "
+            "most tests, including professional-use COVID-19 tests, were self-declared by the "
+            "manufacturer without review by a notified body; self-tests needed one. A source "
+            "that says only “CE” does not say under which rules the mark was given."
+        ),
+        abbreviations=(r"\bCE-IVD\b",),
+        words=(r"\bCE[ -]mark(?:ing|ed)?\b",),
+        expansion=_l("CE marking of an in vitro diagnostic"),
     ),
     Term(
         "incoterms",
         "Incoterms",
-        "The International Chamber of Commerce's standard trade terms (current edition: "
-        "Incoterms 2020, eleven rules such as EXW, FCA, FOB, CIF, DAP and DDP). Each rule says "
-        "which of seller and buyer arranges and pays for transport, insurance and customs "
-        "clearance, and where the risk passes from one to the other. They do not settle the "
-        "price, the payment or the transfer of ownership.",
-        (r"(?i:\bincoterms?\b)",),
+        _l(
+            "The International Chamber of Commerce's standard trade terms (current edition: "
+            "Incoterms 2020, eleven rules such as EXW, FCA, FOB, CIF, DAP and DDP). Each rule "
+            "says which of seller and buyer arranges and pays for transport, insurance and "
+            "customs clearance, and where the risk passes from one to the other. They do not "
+            "settle the price, the payment or the transfer of ownership."
+        ),
+        abbreviations=(r"(?i:\bincoterms?\b)",),
     ),
 )
 
@@ -148,18 +196,34 @@ _VOID = {
     "track", "wbr",
 }  # fmt: skip
 _TAG = re.compile(r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>", re.S)
+
+
 # Every term starts a word: checking that first lets the scan skip most positions at once.
 # A term joined to a code by a hyphen ("MFDS-EXP-2020-0417") is part of that code, not a use.
-_TERM_RE = re.compile(
-    r"(?<![A-Za-z0-9-])(?=[A-Za-z])(?:"
-    + "|".join(f"(?P<t{i}>{'|'.join(t.patterns)})" for i, t in enumerate(TERMS))
-    + r")(?![A-Za-z0-9]|-[A-Za-z0-9])"
-)
+def _terms_re(patterns_of) -> re.Pattern:
+    """One expression with a group t<index> per term that has patterns of that kind."""
+    groups = [
+        f"(?P<t{i}>{'|'.join(patterns_of(t))})" for i, t in enumerate(TERMS) if patterns_of(t)
+    ]
+    return re.compile(
+        r"(?<![A-Za-z0-9-])(?=[A-Za-z])(?:" + "|".join(groups) + r")(?![A-Za-z0-9]|-[A-Za-z0-9])"
+    )
 
 
-def link_terms(html: str, glossary_url: str) -> Markup:
-    """The HTML with the first use of each term linked to `glossary_url#<term id>`."""
+_TERM_RE = _terms_re(lambda t: t.patterns)
+_ABBREVIATION_RE = _terms_re(lambda t: t.abbreviations)
+_ABBREVIATED = sum(1 for t in TERMS if t.abbreviations)
+
+
+def link_terms(html: str, glossary_url: str, *, abbreviations_only: bool = False) -> Markup:
+    """The HTML with the first use of each term linked to `glossary_url#<term id>`.
+
+    `abbreviations_only` (pages in other languages than English) matches only the abbreviations
+    and names every language writes alike (MFDS, CE-IVD, Incoterms), not the English words.
+    """
     href = escape(glossary_url)
+    terms_re = _ABBREVIATION_RE if abbreviations_only else _TERM_RE
+    total = _ABBREVIATED if abbreviations_only else len(TERMS)
     linked: set[int] = set()
     # Inside a skipped element: the elements open since it began (itself first), so its text
     # is left alone up to its own closing tag.
@@ -178,8 +242,8 @@ def link_terms(html: str, glossary_url: str) -> Markup:
     position = 0
     for tag in _TAG.finditer(html):
         text = html[position : tag.start()]
-        done = skipping or len(linked) == len(TERMS) or text.isspace()
-        out.append(text if done else _TERM_RE.sub(wrap, text))
+        done = skipping or len(linked) == total or text.isspace()
+        out.append(text if done else terms_re.sub(wrap, text))
         out.append(tag.group(0))
         position = tag.end()
         closing, name = tag.group(1), (tag.group(2) or "").lower()
@@ -193,6 +257,6 @@ def link_terms(html: str, glossary_url: str) -> Markup:
         elif skipping or name in _SKIP or _SKIP_ATTRIBUTES.search(tag.group(0)):
             skipping.append(name)
     tail = html[position:]
-    out.append(tail if skipping else _TERM_RE.sub(wrap, tail))
+    out.append(tail if skipping else terms_re.sub(wrap, tail))
     # The input is rendered, escaped HTML; only the links above (fixed text) were added.
     return Markup("".join(out))  # noqa: S704  # nosec B704

@@ -42,14 +42,16 @@ logger = logging.getLogger(__name__)
 # Stands for the visitor's token in kept pages; random, so content cannot know or forge it.
 _marker = secrets.token_hex(16)
 
-_versions: list[Callable[[], Hashable]] = []
+# By name, so that every process keys its pages alike whatever order features registered in.
+_versions: dict[str, Callable[[], Hashable]] = {}
 # Session keys that make a visitor's pages their own (flashed messages; features add theirs).
 _personal_keys: set[str] = {"_flashes"}
 
 
 def add_version(version: Callable[[], Hashable]) -> None:
-    """Key every cached page by version() too, asked on each request the cache serves."""
-    _versions.append(version)
+    """Key every cached page by version() too, asked on each request the cache serves (once,
+    however many apps the process makes)."""
+    _versions[f"{version.__module__}.{version.__qualname__}"] = version
 
 
 def add_personal_session_key(key: str) -> None:
@@ -168,7 +170,7 @@ def cached_page(variant: Callable[[], Hashable | None] | None = None):
             extra = variant() if variant else ()
             if extra is None:
                 return view(*args, **kwargs)
-            key = (request.full_path, *(version() for version in _versions), extra)
+            key = (request.full_path, *(_versions[name]() for name in sorted(_versions)), extra)
             kept = cache.get(key)
             if kept is not None:
                 marker, body = kept

@@ -1,12 +1,18 @@
-"""Queueing mail: every feature sends e-mail through queue_email, inside its own transaction."""
+"""Queueing mail: every feature sends e-mail through queue_email, inside its own transaction.
+
+Each message is written in its recipient's language when it is queued (subject and body, with
+the dates and amounts in that locale), and stored as written: the delivery job only sends it.
+"""
 
 import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
 
 from catalogue.extensions import db
+from catalogue.i18n import DEFAULT_LANGUAGE, current_language, known_language
 from catalogue.mail.headers import header_text
 from catalogue.mail.models import (
     CANCELLED_NOTE,
@@ -15,16 +21,62 @@ from catalogue.mail.models import (
     OutboundEmail,
 )
 
+# The language of mail to an account that has not chosen one: makers and staff are Korean.
+ROLE_LANGUAGES = {"manufacturer": "ko", "staff": "ko"}
+
+
+def account_language(address: str) -> str | None:
+    """The language of mail to the account with this address: the one its user chose, else
+    Korean for makers and staff, else English; None if no account has the address."""
+    from catalogue.accounts.models import User  # upward on purpose: mail is below accounts
+
+    user = db.session.scalar(
+        sa.select(User)
+        .where(sa.func.lower(User.email) == address.strip().lower())
+        .order_by(User.id)
+        .limit(1)
+    )
+    if user is None:
+        return None
+    return known_language(user.language) or ROLE_LANGUAGES.get(user.role) or DEFAULT_LANGUAGE
+
+
+def mail_language(address: str, language: str | None = None) -> str:
+    """The language a message to `address` is written in: `language` if the caller knows it,
+    else the recipient's account's (see `account_language`), else the language of the request
+    being served (the person who just acted is the recipient), else English."""
+    return (
+        known_language(language)
+        or account_language(address)
+        or (current_language() if has_request_context() else None)
+        or DEFAULT_LANGUAGE
+    )
+
 
 def queue_email(
-    to: str, subject: str, template: str, *, secrets: Iterable[str | None] = (), **context
+    to: str,
+    subject,
+    template: str,
+    *,
+    secrets: Iterable[str | None] = (),
+    language: str | None = None,
+    **context,
 ) -> OutboundEmail:
     """Add a message to the outbox; it is sent once the caller's transaction commits.
 
-    `secrets` are the parts of the body that must not outlive delivery; links to any page that
-    takes a token are secret whether or not the caller lists them. Once the message is sent, the
-    stored body keeps a placeholder in their place.
+    The message is written in the recipient's language (see `mail_language`; `language` is the
+    caller's word for it): give the subject as a lazy string (`lazy_gettext`), so that it is
+    translated into that language too. `secrets` are the parts of the body that must not outlive
+    delivery; links to any page that takes a token are secret whether or not the caller lists
+    them. Once the message is sent, the stored body keeps a placeholder in their place.
     """
+    with force_locale(mail_language(to, language)):
+        return _queue_email(to, str(subject), template, secrets=secrets, **context)
+
+
+def _queue_email(
+    to: str, subject: str, template: str, *, secrets: Iterable[str | None], **context
+) -> OutboundEmail:
     subject = header_text(subject)
     if to == REMOVED_ON_REQUEST or is_suppressed(to):
         # Kept as a cancelled row, so the caller and staff see that it was not sent; nothing of

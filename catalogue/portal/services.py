@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import selectinload
 
@@ -21,24 +22,25 @@ from catalogue.supplies.models import (
     Upload,
 )
 
-# Facts a buyer needs before asking for a quotation; the dashboard lists the missing ones.
+# Facts a buyer needs before asking for a quotation; the dashboard lists the missing ones (their
+# labels in the maker's language).
 PROFILE_FACTS = {
-    "contact_email": "contact e-mail",
-    "contact_phone": "contact phone",
-    "website": "website",
-    "address": "address",
-    "export_permission_number": "MFDS export permission number",
-    "quality_certifications": "quality certifications",
+    "contact_email": _l("contact e-mail"),
+    "contact_phone": _l("contact phone"),
+    "website": _l("website"),
+    "address": _l("address"),
+    "export_permission_number": _l("MFDS export permission number"),
+    "quality_certifications": _l("quality certifications"),
 }
 PRODUCT_FACTS = {
-    "intended_use": "intended use",
-    "specimen_types": "specimen types",
-    "performance": "performance figures",
-    "moq": "minimum order quantity",
-    "lead_time": "lead time",
-    "storage_temperature": "storage temperature",
-    "shelf_life_months": "shelf life",
-    "hs_code": "HS code",
+    "intended_use": _l("intended use"),
+    "specimen_types": _l("specimen types"),
+    "performance": _l("performance figures"),
+    "moq": _l("minimum order quantity"),
+    "lead_time": _l("lead time"),
+    "storage_temperature": _l("storage temperature"),
+    "shelf_life_months": _l("shelf life"),
+    "hs_code": _l("HS code"),
 }
 
 
@@ -147,11 +149,11 @@ def own_inquiry_counts(user) -> dict[str, int]:
 
 
 def missing_profile_facts(maker: Manufacturer) -> list[str]:
-    return [label for field, label in PROFILE_FACTS.items() if not getattr(maker, field)]
+    return [str(label) for field, label in PROFILE_FACTS.items() if not getattr(maker, field)]
 
 
 def missing_product_facts(product: Product) -> list[str]:
-    missing = [label for field, label in PRODUCT_FACTS.items() if not getattr(product, field)]
+    missing = [str(label) for field, label in PRODUCT_FACTS.items() if not getattr(product, field)]
     if not any(a.status == "verified" for a in product.approvals):
-        missing.append("a verified approval")
+        missing.append(str(_l("a verified approval")))
     return missing

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from whoosh import collectors, qparser, query, sorting
 
-from catalogue.search.analysis import base_analyzer, expand_phrases
+from catalogue.search.analysis import base_analyzer, expand_phrases, text_analyzer
 from catalogue.search.schema import (
     FACET_FIELDS,
     FILTER_FIELDS,
@@ -207,6 +207,8 @@ class QueryEngine:
             if corrected:
                 retry = self._parse(searcher, corrected)
                 run = self._run(searcher, retry, flt, sort, page, per_page, exact_key(corrected))
+                if run.total == 0:
+                    corrected = None  # a spelling that finds nothing either is no suggestion
             if run.total == 0:
                 fuzzy_q = _fuzzy(parsed)
                 if fuzzy_q is not None:
@@ -297,6 +299,7 @@ class QueryEngine:
             if (
                 len(lower) < 3
                 or lower.isdigit()
+                or not lower.isascii()  # another script, or accents: not an English typo
                 or word in _OPERATORS
                 or not list(base_analyzer()(lower))  # a stop word
                 or _known(searcher, lower)
@@ -448,6 +451,10 @@ def _known(searcher, word: str) -> bool:
         with contextlib.suppress(Exception):
             if searcher.reader().frequency(fieldname, word):
                 return True
+    # A word the index holds in any language, as analysed ("rapida", "antigeno" -> "antigen").
+    analysed = [t.text for t in text_analyzer()(word, mode="query") if t.text]
+    with contextlib.suppress(Exception):
+        return bool(analysed) and all(searcher.reader().frequency("text", a) for a in analysed)
     return False
 
 

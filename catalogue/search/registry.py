@@ -46,18 +46,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from catalogue.content.models import Article
 from catalogue.extensions import db
+from catalogue.i18n import DEFAULT_LANGUAGE
 from catalogue.supplies.models import (
     Approval,
     Category,
+    ContentTranslation,
     Manufacturer,
     PerformanceResult,
     Product,
     ProductSpecimen,
 )
+from catalogue.supplies.translations import translated_texts
 
 LoadFn = Callable[[list[int] | None], Iterator[tuple[int, dict]]]
 
@@ -65,16 +70,12 @@ LoadFn = Callable[[list[int] | None], Iterator[tuple[int, dict]]]
 @dataclass(frozen=True)
 class DocType:
     name: str
-    label: str  # shown beside each result
+    label: str  # shown beside each result (a lazy message: in the reader's language)
     endpoint: str  # url_for(endpoint, slug=...)
     load: LoadFn  # ids (None: all) → (id, document) for every one that should be searchable
     count: Callable[[], int]  # how many the database holds that should be searchable
     watches: dict[type, Callable] = field(default_factory=dict)  # model → (conn, obj) → ids
-    plural: str = ""  # for "Show: Products"; the label + "s" if empty
-
-    def __post_init__(self):
-        if not self.plural:
-            object.__setattr__(self, "plural", f"{self.label}s")
+    plural: str = ""  # for "Show: Products"
 
 
 REGISTRY: dict[str, DocType] = {}
@@ -85,8 +86,11 @@ def register(doc_type: DocType) -> None:
 
 
 def documents(doc_type: DocType, ids: list[int] | None = None) -> Iterator[dict]:
-    for doc_id, doc in doc_type.load(ids):
-        yield {**doc, "key": f"{doc_type.name}:{doc_id}", "type": doc_type.name}
+    # The index holds one text for every reader: labels in it (subtitles) are English, whatever
+    # request or job indexes; result pages put them in the reader's language.
+    with force_locale(DEFAULT_LANGUAGE):
+        for doc_id, doc in doc_type.load(ids):
+            yield {**doc, "key": f"{doc_type.name}:{doc_id}", "type": doc_type.name}
 
 
 def all_documents() -> Iterator[dict]:
@@ -129,6 +133,7 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
         )
         if chunk is not None:
             stmt = stmt.where(Product.id.in_(chunk))
+        translated = translated_texts("product", chunk)
         for p in db.session.scalars(stmt):
             approvals = p.public_approvals
             # Facets count approvals that hold today; an expiry is picked up by the indexer
@@ -156,6 +161,7 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
                             " ".join(p.compatible_instruments or []),
                         ]
                     ),
+                    "translated": _join(translated.get(p.id, [])),
                     "newest": _stamp(p.created_at),
                     # Static rank: products with more (and verified) approvals come first.
                     "rank": 2 * len(current) + sum(a.is_verified for a in current),
@@ -178,6 +184,11 @@ def _product_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
             )
 
 
+def _translated(kind: str) -> Callable:
+    """A translation changes the document of its own product, profile or article."""
+    return lambda conn, t: [t.object_id] if t.kind == kind else []
+
+
 def _product_ids_of_manufacturer(conn, maker: Manufacturer) -> list[int]:
     return list(conn.scalars(sa.select(Product.id).where(Product.manufacturer_id == maker.id)))
 
@@ -189,7 +200,8 @@ def _product_ids_of_category(conn, category: Category) -> list[int]:
 register(
     DocType(
         name="product",
-        label="Product",
+        label=_l("Product"),
+        plural=_l("Products"),
         endpoint="supplies.product_detail",
         load=_product_documents,
         count=lambda: db.session.execute(
@@ -202,6 +214,7 @@ register(
             ProductSpecimen: lambda conn, s: [s.product_id],
             Manufacturer: _product_ids_of_manufacturer,  # products carry their maker's name
             Category: _product_ids_of_category,
+            ContentTranslation: _translated("product"),
         },
     )
 )
@@ -215,6 +228,7 @@ def _manufacturer_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]
         stmt = sa.select(Manufacturer).order_by(Manufacturer.id)
         if chunk is not None:
             stmt = stmt.where(Manufacturer.id.in_(chunk))
+        translated = translated_texts("manufacturer", chunk)
         for m in db.session.scalars(stmt):
             yield (
                 m.id,
@@ -231,6 +245,7 @@ def _manufacturer_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]
                             " ".join(m.quality_certifications or []),
                         ]
                     ),
+                    "translated": _join(translated.get(m.id, [])),
                     "newest": _stamp(m.created_at),
                 },
             )
@@ -239,11 +254,15 @@ def _manufacturer_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]
 register(
     DocType(
         name="manufacturer",
-        label="Manufacturer",
+        label=_l("Manufacturer"),
+        plural=_l("Manufacturers"),
         endpoint="supplies.manufacturer_detail",
         load=_manufacturer_documents,
         count=lambda: db.session.execute(sa.select(sa.func.count(Manufacturer.id))).scalar_one(),
-        watches={Manufacturer: lambda conn, m: [m.id]},
+        watches={
+            Manufacturer: lambda conn, m: [m.id],
+            ContentTranslation: _translated("manufacturer"),
+        },
     )
 )
 
@@ -270,8 +289,8 @@ def _category_documents(ids: list[int] | None) -> Iterator[tuple[int, dict]]:
 register(
     DocType(
         name="category",
-        label="Category",
-        plural="Categories",
+        label=_l("Category"),
+        plural=_l("Categories"),
         endpoint="supplies.product_list",  # linked as the product list filtered by it
         load=_category_documents,
         count=lambda: db.session.execute(sa.select(sa.func.count(Category.id))).scalar_one(),
@@ -296,6 +315,7 @@ def _article_loader(section: str) -> LoadFn:
         )
         if ids is not None:
             stmt = stmt.where(Article.id.in_(ids))
+        translated = translated_texts("article", ids)
         for article in db.session.scalars(stmt):
             assert article.published_on is not None  # the query keeps dated articles only
             yield (
@@ -308,6 +328,7 @@ def _article_loader(section: str) -> LoadFn:
                     "subtitle": _join([article.section_label, article.date_label]),
                     "category": article.category_label,
                     "body": _join([article.summary, article.body]),
+                    "translated": _join(translated.get(article.id, [])),
                     "newest": datetime(
                         article.published_on.year,
                         article.published_on.month,
@@ -330,9 +351,15 @@ def _article_count(section: str) -> Callable[[], int]:
 
 
 for _name, _section, _label, _plural, _endpoint in (
-    ("news", "news", "News", "News", "content.news_detail"),
-    ("note", "mayors-note", "Mayor's Note", "Mayor's Notes", "content.mayors_note_detail"),
-    ("measure", "countermeasures", "Countermeasure", "", "content.countermeasures_detail"),
+    ("news", "news", _l("News"), _l("News"), "content.news_detail"),
+    ("note", "mayors-note", _l("Mayor's Note"), _l("Mayor's Notes"), "content.mayors_note_detail"),
+    (
+        "measure",
+        "countermeasures",
+        _l("Countermeasure"),
+        _l("Countermeasures"),
+        "content.countermeasures_detail",
+    ),
 ):
     register(
         DocType(
@@ -342,6 +369,6 @@ for _name, _section, _label, _plural, _endpoint in (
             endpoint=_endpoint,
             load=_article_loader(_section),
             count=_article_count(_section),
-            watches={Article: lambda conn, a: [a.id]},
+            watches={Article: lambda conn, a: [a.id], ContentTranslation: _translated("article")},
         )
     )

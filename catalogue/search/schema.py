@@ -28,7 +28,7 @@ FILTER_FIELDS = (*FACET_FIELDS, "approval_evidence")
 # The headline figures of a product (see Product.headline_performance), for minimums and sorting.
 HEADLINE_FIELDS = {"sensitivity": "headline_sensitivity", "specificity": "headline_specificity"}
 # Bumped whenever the fields change: an index built with another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: translated prose; Chinese/Korean pairs, Arabic, Russian
 # Typeahead: every word of a name or model number is indexed by each of its beginnings, from one
 # character ("STANDARD Q" is "standard" and "q"), and a typed text matches when each of its
 # words begins a word of the same entry. Words are split as the analyzer's tokenizer splits them.
@@ -39,7 +39,15 @@ _COMPLETE_WORD = re.compile(r"\w+(?:\.?\w+)*")
 # model number above manufacturer above category above the rest. Summing weighted term
 # frequencies before BM25 saturation is what BM25F does, and one posting list per query word
 # (instead of one per word and field) is what keeps broad queries fast.
-BOOSTS = {"title": 4.0, "code": 4.0, "maker": 2.0, "category": 1.5, "body": 1.0}
+# "translated": the prose of a document in the other interface languages (searched, not shown).
+BOOSTS = {
+    "title": 4.0,
+    "code": 4.0,
+    "maker": 2.0,
+    "category": 1.5,
+    "body": 1.0,
+    "translated": 1.0,
+}
 
 
 def build_schema() -> Schema:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from catalogue.extensions import db
@@ -17,13 +19,13 @@ from catalogue.search.registry import REGISTRY
 from catalogue.search.schema import complete_words
 from catalogue.search.store import BrokenIndex
 from catalogue.supplies import services as supplies
-from catalogue.supplies.models import Category, Manufacturer, Product
+from catalogue.supplies.models import Category, Manufacturer, Product, category_label
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = supplies.MAX_QUERY_LENGTH
 SUGGEST_MIN_LENGTH = 2
-DEGRADED_NOTICE = (
+DEGRADED_NOTICE = _l(
     "Search is being rebuilt. Until it is ready, results come from a simpler match on "
     "product and manufacturer names, without spelling help."
 )
@@ -35,6 +37,20 @@ class ResultItem:
     label: str
     url: str
     product: Product | None = None
+
+    @property
+    def subtitle(self) -> str:
+        """The line beside the result, in the reader's language: the index keeps it in English
+        (labels joined with " · "); a product's is made afresh from the product."""
+        if self.product is not None:
+            return f"{self.product.manufacturer.name} · {self.product.category.label}"
+        return translated_subtitle(self.hit.subtitle)
+
+
+def translated_subtitle(subtitle: str | None) -> str:
+    """Each part of an indexed subtitle that is one of the interface's messages (a section or
+    a kind of category), in the reader's language; names and dates stay as indexed."""
+    return " · ".join(category_label(_(part)) for part in (subtitle or "").split(" · ") if part)
 
 
 @dataclass
@@ -195,7 +211,7 @@ def _database_search(
                 escape(p.summary or ""),
                 0.0,
             )
-            items.append(ResultItem(hit, "Product", result_url("product", p.slug), p))
+            items.append(ResultItem(hit, _("Product"), result_url("product", p.slug), p))
     if doc_type in (None, "manufacturer") and not filters and not minimums and q and page == 1:
         pattern = f"%{q.lower()}%"
         makers = db.session.scalars(
@@ -215,7 +231,7 @@ def _database_search(
                 Markup(""),
                 0.0,
             )
-            items.append(ResultItem(hit, "Manufacturer", result_url("manufacturer", m.slug)))
+            items.append(ResultItem(hit, _("Manufacturer"), result_url("manufacturer", m.slug)))
     facets = supplies.facet_counts(filters, q or None, minimums) if with_facets else {}
     return SearchPage(q, items, total, True, page, per_page, facets, notice=DEGRADED_NOTICE)
 
@@ -246,8 +262,8 @@ def suggest(prefix: str, limit: int = 8) -> list[dict]:
         {
             "label": entry["title"],
             "type": entry["type"],
-            "type_label": REGISTRY[entry["type"]].label if entry["type"] in REGISTRY else "",
-            "detail": entry.get("subtitle") or "",
+            "type_label": str(REGISTRY[entry["type"]].label) if entry["type"] in REGISTRY else "",
+            "detail": translated_subtitle(entry.get("subtitle")),
             "url": result_url(entry["type"], entry["slug"]),
         }
         for entry in found

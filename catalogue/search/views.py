@@ -1,6 +1,8 @@
 """The search page and the typeahead endpoint."""
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from catalogue.lib import pagecache
 from catalogue.lib.paging import page_arg
@@ -11,9 +13,9 @@ from catalogue.supplies import services as supplies
 bp = Blueprint("search", __name__)
 
 SORT_LABELS = {
-    "relevance": "Relevance",
-    "name": "Name",
-    "newest": "Newest",
+    "relevance": _l("Relevance"),
+    "name": _l("Name"),
+    "newest": _l("Newest"),
     **{key: supplies.SORTS[key][0] for key in ("sensitivity", "specificity")},
 }
 
@@ -47,7 +49,7 @@ def search():
         q, filters, doc_type, sort, page, per_page, minimums=minimums
     )
     if page > 1 and not result.items and result.exact:
-        abort(404, description="There is no such page of results.")
+        abort(404, description=_("There is no such page of results."))
     page_html = render_template(
         "search/search.html",
         result=result,
@@ -56,7 +58,7 @@ def search():
         filters=filters,
         doc_type=doc_type,
         browsing=browsing,
-        doc_types={name: t.plural for name, t in REGISTRY.items()},
+        doc_types={name: str(t.plural) for name, t in REGISTRY.items()},
         facet_names=supplies.FACETS,
         minimums=minimums,
         minimum_errors=errors,

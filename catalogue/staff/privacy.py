@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from catalogue.accounts.models import AccountToken, User
 from catalogue.accounts.services import end_sessions
@@ -78,8 +79,10 @@ def erase_personal_data(actor: User, email: str) -> Erasure:
         # Their mail (inquiries for a maker, staff notices) must not stop by mistake.
         raise ServiceError(
             None,
-            "This address belongs to a staff or manufacturer account: nothing was removed. "
-            "Change or deactivate that account under Users.",
+            _(
+                "This address belongs to a staff or manufacturer account: nothing was removed. "
+                "Change or deactivate that account under Users."
+            ),
         )
     values: set[str] = set()
     for inquiry in found.inquiries:

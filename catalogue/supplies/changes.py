@@ -11,6 +11,7 @@ from datetime import date
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from catalogue.audit.services import apply_changes, record_change
@@ -580,7 +581,11 @@ def revoke_approval(actor, approval: Approval, revoked_on: date) -> None:
         raise ServiceError("revoked_on", "The revocation date cannot be in the future.")
     apply_changes(actor, approval, {"status": "revoked", "revoked_on": revoked_on})
     approval.product.updated_at = utcnow()
-    _tell_manufacturer(approval, "approval_revoked", f"Approval revoked: {approval.product.name}")
+    _tell_manufacturer(
+        approval,
+        "approval_revoked",
+        _l("Approval revoked: %(product)s", product=approval.product.name),
+    )
     logger.info("User %s revoked approval %s", actor.id, approval.id)
 
 
@@ -650,17 +655,24 @@ def reject_fact(actor, fact: Approval | PerformanceResult, reason: str) -> None:
 
 def verify_approval(actor, approval: Approval, evidence: dict) -> None:
     verify_fact(actor, approval, evidence)
-    _tell_manufacturer(approval, "approval_verified", f"Approval verified: {approval.product.name}")
+    _tell_manufacturer(
+        approval,
+        "approval_verified",
+        _l("Approval verified: %(product)s", product=approval.product.name),
+    )
 
 
 def reject_approval(actor, approval: Approval, reason: str) -> None:
     reject_fact(actor, approval, reason)
     _tell_manufacturer(
-        approval, "approval_rejected", f"Approval claim not accepted: {approval.product.name}"
+        approval,
+        "approval_rejected",
+        _l("Approval claim not accepted: %(product)s", product=approval.product.name),
     )
 
 
-def _tell_manufacturer(approval: Approval, template: str, subject: str) -> None:
+def _tell_manufacturer(approval: Approval, template: str, subject) -> None:
+    """Mail the maker's users, each in their language (`subject` is a lazy string)."""
     from catalogue.accounts.models import User  # upward on purpose: every feature names its users
 
     users = db.session.scalars(

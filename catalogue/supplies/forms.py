@@ -3,6 +3,8 @@
 import re
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -39,7 +41,7 @@ from catalogue.supplies.uploads import DOCUMENT_KINDS
 # bounded, see tests/exports/test_bounded_renders.py).
 MAX_SOURCES = 20
 HS_CODE = Regexp(
-    r"^\d{4}(\.?\d{2}){0,3}$", message="Use digits like 3822.19 or 382219 (4 to 10 digits)."
+    r"^\d{4}(\.?\d{2}){0,3}$", message=_l("Use digits like 3822.19 or 382219 (4 to 10 digits).")
 )
 
 
@@ -54,11 +56,11 @@ def price_amount(form, field) -> None:
     if value is None:
         return
     if not value.is_finite() or value <= 0:
-        raise ValidationError("Give a price above 0, e.g. 2.10.")
+        raise ValidationError(_("Give a price above 0, e.g. 2.10."))
     if value >= MAX_PRICE:
-        raise ValidationError("Give the price of one test.")
+        raise ValidationError(_("Give the price of one test."))
     if value != value.quantize(PRICE_STEP):
-        raise ValidationError("Give at most four decimals.")
+        raise ValidationError(_("Give at most four decimals."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -117,92 +119,98 @@ def _shown(field, value) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     labels = {key: label for key, label in (getattr(field, "choices", None) or [])}
     values = value if isinstance(value, list) else [value]
     return ", ".join(str(labels.get(v, v)) for v in values)
 
 
 class ProductForm(VersionedForm):
-    name = StringField("Product name", validators=[DataRequired(), Length(max=200)])
-    model_number = StringField("Model / catalogue number", validators=[Optional(), Length(max=100)])
-    category_id = SelectField("Category", coerce=int, validators=[DataRequired()])
+    name = StringField(_l("Product name"), validators=[DataRequired(), Length(max=200)])
+    model_number = StringField(
+        _l("Model / catalogue number"), validators=[Optional(), Length(max=100)]
+    )
+    category_id = SelectField(_l("Category"), coerce=int, validators=[DataRequired()])
     technology = SelectField(
-        "Technology",
-        choices=[("", "Not stated")] + [(t, t) for t in TECHNOLOGIES],
+        _l("Technology"),
+        choices=[("", _l("Not stated"))] + [(t, t) for t in TECHNOLOGIES],
         validators=[Optional()],
     )
-    summary = StringField("One-line summary", validators=[Optional(), Length(max=400)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    intended_use = TextAreaField("Intended use", validators=[Optional(), Length(max=3000)])
-    self_test = BooleanField("For self-testing / home use")
+    summary = StringField(_l("One-line summary"), validators=[Optional(), Length(max=400)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    intended_use = TextAreaField(_l("Intended use"), validators=[Optional(), Length(max=3000)])
+    self_test = BooleanField(_l("For self-testing / home use"))
     targets = StringField(
-        "Targets (genes or antigens, comma-separated)", validators=[Optional(), Length(max=300)]
+        _l("Targets (genes or antigens, comma-separated)"), validators=[Optional(), Length(max=300)]
     )
     specimen_types = MultiCheckboxField(
-        "Specimen types", choices=[(s, s) for s in SPECIMEN_TYPES], validators=[Optional()]
+        _l("Specimen types"), choices=[(s, s) for s in SPECIMEN_TYPES], validators=[Optional()]
     )
-    limit_of_detection = StringField("Limit of detection", validators=[Optional(), Length(max=200)])
+    limit_of_detection = StringField(
+        _l("Limit of detection"), validators=[Optional(), Length(max=200)]
+    )
     limit_of_detection_basis = StringField(
-        "Limit of detection: source", validators=[Optional(), Length(max=200)]
+        _l("Limit of detection: source"), validators=[Optional(), Length(max=200)]
     )
-    time_to_result = StringField("Time to result", validators=[Optional(), Length(max=120)])
+    time_to_result = StringField(_l("Time to result"), validators=[Optional(), Length(max=120)])
     time_to_result_basis = StringField(
-        "Time to result: source", validators=[Optional(), Length(max=120)]
+        _l("Time to result: source"), validators=[Optional(), Length(max=120)]
     )
     tests_per_kit = IntegerField(
-        "Tests per kit", validators=[Optional(), NumberRange(min=1, max=100_000)]
+        _l("Tests per kit"), validators=[Optional(), NumberRange(min=1, max=100_000)]
     )
     storage_temperature = StringField(
-        "Storage temperature (e.g. 2–30 °C)", validators=[Optional(), Length(max=80)]
+        _l("Storage temperature (e.g. 2–30 °C)"), validators=[Optional(), Length(max=80)]
     )
     shelf_life_months = IntegerField(
-        "Shelf life (months)", validators=[Optional(), NumberRange(min=1, max=120)]
+        _l("Shelf life (months)"), validators=[Optional(), NumberRange(min=1, max=120)]
     )
     compatible_instruments = StringField(
-        "Compatible instruments (comma-separated)", validators=[Optional(), Length(max=500)]
+        _l("Compatible instruments (comma-separated)"), validators=[Optional(), Length(max=500)]
     )
     production_capacity = StringField(
-        "Production capacity (e.g. 100,000 tests per week)",
+        _l("Production capacity (e.g. 100,000 tests per week)"),
         validators=[Optional(), Length(max=120)],
     )
     production_capacity_basis = StringField(
-        "Production capacity: source", validators=[Optional(), Length(max=120)]
+        _l("Production capacity: source"), validators=[Optional(), Length(max=120)]
     )
     moq = IntegerField(
-        "Minimum order quantity", validators=[Optional(), NumberRange(min=1, max=100_000_000)]
+        _l("Minimum order quantity"), validators=[Optional(), NumberRange(min=1, max=100_000_000)]
     )
     unit = StringField(
-        "Order unit (e.g. tests, kits of 96)", validators=[Optional(), Length(max=60)]
+        _l("Order unit (e.g. tests, kits of 96)"), validators=[Optional(), Length(max=60)]
     )
-    lead_time = StringField("Lead time (e.g. 2–3 weeks)", validators=[Optional(), Length(max=80)])
+    lead_time = StringField(
+        _l("Lead time (e.g. 2–3 weeks)"), validators=[Optional(), Length(max=80)]
+    )
     pack_size = StringField(
-        "Pack size (e.g. 25 tests per kit)", validators=[Optional(), Length(max=120)]
+        _l("Pack size (e.g. 25 tests per kit)"), validators=[Optional(), Length(max=120)]
     )
     price_min = DecimalField(
-        "Lowest price per test", places=None, validators=[Optional(), price_amount]
+        _l("Lowest price per test"), places=None, validators=[Optional(), price_amount]
     )
     price_max = DecimalField(
-        "Highest price per test", places=None, validators=[Optional(), price_amount]
+        _l("Highest price per test"), places=None, validators=[Optional(), price_amount]
     )
     # Checked in validate(), with a clearer message than "Not a valid choice".
-    price_currency = SelectField("Currency (ISO 4217)", validate_choice=False)
-    price_given_on = DateField("Date the price was given", validators=[Optional()])
-    hs_code = StringField("HS code", validators=[Optional(), HS_CODE])
+    price_currency = SelectField(_l("Currency (ISO 4217)"), validate_choice=False)
+    price_given_on = DateField(_l("Date the price was given"), validators=[Optional()])
+    hs_code = StringField(_l("HS code"), validators=[Optional(), HS_CODE])
     public_sources = TextAreaField(
-        "Public sources (one address or reference per line)",
+        _l("Public sources (one address or reference per line)"),
         validators=[Optional(), Length(max=5000)],
     )
 
     def validate_public_sources(self, field):
         lines = split_lines(field.data)
         if len(lines) > MAX_SOURCES:
-            raise ValidationError(f"List at most {MAX_SOURCES} sources.")
+            raise ValidationError(_("List at most %(num)d sources.", num=MAX_SOURCES))
         for line in lines:
             if len(line) > 500:
-                raise ValidationError("Each source must be at most 500 characters.")
+                raise ValidationError(_("Each source must be at most 500 characters."))
             if line.lower().startswith(("javascript:", "data:", "file:")):
-                raise ValidationError("Sources must be web addresses or plain references.")
+                raise ValidationError(_("Sources must be web addresses or plain references."))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -214,18 +222,20 @@ class ProductForm(VersionedForm):
         currency = _blank_to_none(self.price_currency.data)
         errors: list[tuple[Field, str]] = []
         if currency and not is_currency(currency):
-            errors.append((self.price_currency, "Choose a currency from the list (ISO 4217)."))
+            errors.append((self.price_currency, _("Choose a currency from the list (ISO 4217).")))
         priced = low is not None or high is not None
         if priced and not (self.price_min.errors or self.price_max.errors):
             if low is not None and high is not None and high < low:
-                errors.append((self.price_max, "The highest price must not be below the lowest."))
+                errors.append(
+                    (self.price_max, _("The highest price must not be below the lowest."))
+                )
             if not currency:
-                errors.append((self.price_currency, "Choose the currency of the price."))
+                errors.append((self.price_currency, _("Choose the currency of the price.")))
             given_on = self.price_given_on.data
             if given_on is None and not self.price_given_on.errors:
-                errors.append((self.price_given_on, "Give the date this price was given."))
+                errors.append((self.price_given_on, _("Give the date this price was given.")))
             elif given_on is not None and given_on > today():
-                errors.append((self.price_given_on, "The date cannot be in the future."))
+                errors.append((self.price_given_on, _("The date cannot be in the future.")))
         for field, message in errors:
             field.errors = [*field.errors, message]
         return not errors
@@ -293,44 +303,46 @@ class PerformanceForm(FlaskForm):
     """A performance figure set. Who entered it and its state are set by the service from who
     is signed in, so the form has no such fields (and a posted one is ignored)."""
 
-    study = StringField("Study or source", validators=[DataRequired(), Length(max=200)])
+    study = StringField(_l("Study or source"), validators=[DataRequired(), Length(max=200)])
     measure = SelectField(
-        "Measure",
-        choices=[("sens_spec", "Sensitivity / specificity"), ("ppa_npa", "PPA / NPA")],
+        _l("Measure"),
+        choices=[("sens_spec", _l("Sensitivity / specificity")), ("ppa_npa", _l("PPA / NPA"))],
         default="sens_spec",
     )
     reported_by = SelectField(
-        "Reported by",
+        _l("Reported by"),
         choices=[
-            ("manufacturer", "The manufacturer (own study)"),
-            ("regulator", "A regulator"),
-            ("independent", "An independent evaluation (e.g. FIND)"),
-            ("field", "A field study"),
+            ("manufacturer", _l("The manufacturer (own study)")),
+            ("regulator", _l("A regulator")),
+            ("independent", _l("An independent evaluation (e.g. FIND)")),
+            ("field", _l("A field study")),
         ],
         default="manufacturer",
-        description=(
+        description=_l(
             "Figures reported by anyone but the manufacturer are locked once added: the "
             "manufacturer can comment on them but not change or remove them, and CAC staff check "
             "them against the source."
         ),
     )
     sensitivity = DecimalField(
-        "Sensitivity or PPA (%)", places=None, validators=[Optional(), NumberRange(0, 100)]
+        _l("Sensitivity or PPA (%)"), places=None, validators=[Optional(), NumberRange(0, 100)]
     )
     specificity = DecimalField(
-        "Specificity or NPA (%)", places=None, validators=[Optional(), NumberRange(0, 100)]
+        _l("Specificity or NPA (%)"), places=None, validators=[Optional(), NumberRange(0, 100)]
     )
-    sample_size = IntegerField("Samples (n)", validators=[Optional(), NumberRange(1, 10_000_000)])
-    note = StringField("Note", validators=[Optional(), Length(max=300)])
+    sample_size = IntegerField(
+        _l("Samples (n)"), validators=[Optional(), NumberRange(1, 10_000_000)]
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
     public_source = URLField(
-        "Public source (web address)",
+        _l("Public source (web address)"),
         validators=[Optional(), URL(require_tld=True), Length(max=500)],
-        description="Where these figures are published, if they are.",
+        description=_l("Where these figures are published, if they are."),
     )
 
     def validate_specificity(self, field):
         if field.data is None and self.sensitivity.data is None:
-            raise ValidationError("Give at least one figure.")
+            raise ValidationError(_("Give at least one figure."))
 
     def values(self) -> dict:
         assert self.study.data  # DataRequired: values() follows validation
@@ -360,13 +372,13 @@ class StaffPerformanceForm(PerformanceForm):
     """Staff enter figures from a public source only: its address is required."""
 
     public_source = URLField(
-        "Public source (web address)",
+        _l("Public source (web address)"),
         validators=[
-            DataRequired(message="Give the address of the public source of these figures."),
+            DataRequired(message=_l("Give the address of the public source of these figures.")),
             URL(require_tld=True),
             Length(max=500),
         ],
-        description=(
+        description=_l(
             "Entering a figure is not a verification: buyers see it as stated in this source."
         ),
     )
@@ -374,19 +386,19 @@ class StaffPerformanceForm(PerformanceForm):
 
 class PerformanceCommentForm(FlaskForm):
     comment = TextAreaField(
-        "Your comment on these figures", validators=[Optional(), Length(max=500)]
+        _l("Your comment on these figures"), validators=[Optional(), Length(max=500)]
     )
 
 
 class ValidityForm(FlaskForm):
     """An approval's period of validity, as its certificate or register entry gives it."""
 
-    valid_from = DateField("Valid from", validators=[Optional()])
-    valid_until = DateField("Valid until", validators=[Optional()])
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_until = DateField(_l("Valid until"), validators=[Optional()])
 
     def validate_valid_until(self, field):
         if field.data and self.valid_from.data and field.data <= self.valid_from.data:
-            raise ValidationError("“Valid until” must be after “valid from”.")
+            raise ValidationError(_("“Valid until” must be after “valid from”."))
 
     def validity(self) -> dict:
         return {"valid_from": self.valid_from.data, "valid_until": self.valid_until.data}
@@ -394,25 +406,26 @@ class ValidityForm(FlaskForm):
 
 class RevokeApprovalForm(FlaskForm):
     revoked_on = DateField(
-        "Revoked on", validators=[DataRequired(message="Give the date the approval was revoked.")]
+        _l("Revoked on"),
+        validators=[DataRequired(message=_l("Give the date the approval was revoked."))],
     )
 
 
 class ApprovalClaimForm(VersionedForm, ValidityForm):
     authority = SelectField(
-        "Authority",
-        choices=[("", "Choose…")] + list(AUTHORITIES.items()),
+        _l("Authority"),
+        choices=[("", _l("Choose…"))] + list(AUTHORITIES.items()),
         validators=[DataRequired()],
     )
     authority_name = StringField(
-        "Authority name (when “Other”)", validators=[Optional(), Length(max=120)]
+        _l("Authority name (when “Other”)"), validators=[Optional(), Length(max=120)]
     )
     reference_number = StringField(
-        "Reference / certificate number", validators=[Optional(), Length(max=120)]
+        _l("Reference / certificate number"), validators=[Optional(), Length(max=120)]
     )
-    approved_on = DateField("Date of approval", validators=[Optional()])
-    note = StringField("Note", validators=[Optional(), Length(max=300)])
-    certificate = FileField("Certificate (PDF, PNG or JPEG, at most 10 MB)")
+    approved_on = DateField(_l("Date of approval"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+    certificate = FileField(_l("Certificate (PDF, PNG or JPEG, at most 10 MB)"))
 
     def values(self) -> dict:
         return {
@@ -426,9 +439,9 @@ class ApprovalClaimForm(VersionedForm, ValidityForm):
 
 
 class DocumentForm(FlaskForm):
-    kind = SelectField("Kind", choices=list(DOCUMENT_KINDS.items()))
-    title = StringField("Title", validators=[Optional(), Length(max=200)])
-    file = FileField("File (PDF, PNG or JPEG, at most 10 MB)")
+    kind = SelectField(_l("Kind"), choices=list(DOCUMENT_KINDS.items()))
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    file = FileField(_l("File (PDF, PNG or JPEG, at most 10 MB)"))
 
     def belong_to(self, form_id: str) -> "DocumentForm":
         """Render the fields as members of <form id=form_id> (HTML form= attribute), so they can
@@ -439,37 +452,39 @@ class DocumentForm(FlaskForm):
 
 
 class ManufacturerForm(VersionedForm):
-    name = StringField("Company name (English)", validators=[DataRequired(), Length(max=200)])
-    name_ko = StringField("Company name (Korean)", validators=[Optional(), Length(max=200)])
-    description = TextAreaField("About the company", validators=[Optional(), Length(max=5000)])
-    founded_year = IntegerField("Founded (year)", validators=[Optional(), NumberRange(1800, 2100)])
-    employees = IntegerField("Employees", validators=[Optional(), NumberRange(1, 1_000_000)])
-    address = StringField("Address", validators=[Optional(), Length(max=300)])
-    city = StringField("City", validators=[Optional(), Length(max=100)])
-    province = StringField("Province", validators=[Optional(), Length(max=100)])
+    name = StringField(_l("Company name (English)"), validators=[DataRequired(), Length(max=200)])
+    name_ko = StringField(_l("Company name (Korean)"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("About the company"), validators=[Optional(), Length(max=5000)])
+    founded_year = IntegerField(
+        _l("Founded (year)"), validators=[Optional(), NumberRange(1800, 2100)]
+    )
+    employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(1, 1_000_000)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    province = StringField(_l("Province"), validators=[Optional(), Length(max=100)])
     website = StringField(
-        "Website", validators=[Optional(), URL(require_tld=True), Length(max=200)]
+        _l("Website"), validators=[Optional(), URL(require_tld=True), Length(max=200)]
     )
     contact_email = EmailField(
-        "Contact e-mail for buyers", validators=[Optional(), Length(max=254), Email()]
+        _l("Contact e-mail for buyers"), validators=[Optional(), Length(max=254), Email()]
     )
     contact_email_source = StringField(
-        "Where the contact e-mail comes from (a public page, a phone call …)",
+        _l("Where the contact e-mail comes from (a public page, a phone call …)"),
         validators=[Optional(), Length(max=300)],
     )
     contact_phone = StringField(
-        "Contact phone",
+        _l("Contact phone"),
         validators=[
             Optional(),
             Length(max=50),
-            Regexp(r"^[+0-9 ()\-.]{6,50}$", message="Use digits, spaces, + ( ) - ."),
+            Regexp(r"^[+0-9 ()\-.]{6,50}$", message=_l("Use digits, spaces, + ( ) - .")),
         ],
     )
     export_permission_number = StringField(
-        "MFDS export permission number", validators=[Optional(), Length(max=100)]
+        _l("MFDS export permission number"), validators=[Optional(), Length(max=100)]
     )
     quality_certifications = StringField(
-        "Quality certifications (comma-separated, e.g. ISO 13485, GMP)",
+        _l("Quality certifications (comma-separated, e.g. ISO 13485, GMP)"),
         validators=[Optional(), Length(max=300)],
     )
 
@@ -508,5 +523,5 @@ def product_form(**kwargs) -> ProductForm:
     form = ProductForm(**kwargs)
     categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
     form.category_id.choices = [(c.id, c.name) for c in categories]
-    form.price_currency.choices = [("", "Choose…"), *currency_choices()]
+    form.price_currency.choices = [("", _("Choose…")), *currency_choices()]
     return form

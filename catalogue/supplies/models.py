@@ -7,14 +7,20 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from catalogue.extensions import Model
+from catalogue.i18n import N_
+from catalogue.i18n.formats import format_day
 from catalogue.lib.dates import today, utcnow
 from catalogue.lib.money import format_amount
 from catalogue.lib.timestamps import TimestampMixin
 
-# Approval authorities, in the order a buyer usually weighs them.
+# Approval authorities, in the order a buyer usually weighs them. Their names are the regulators'
+# own designations, written the same in every language; only "Other" is the portal's word.
 AUTHORITIES = {
     "who_eul": "WHO Emergency Use Listing",
     "fda_eua": "US FDA Emergency Use Authorization",
@@ -25,7 +31,7 @@ AUTHORITIES = {
     "mfds_screening": "MFDS emergency-screening use approval (Korea)",
     "mfds_self_test": "MFDS self-test approval (Korea)",
     "mfds_export": "MFDS export permission (Korea)",
-    "other": "Other authority",
+    "other": _l("Other authority"),
 }
 AUTHORITY_SHORT = {
     "who_eul": "WHO EUL",
@@ -37,17 +43,17 @@ AUTHORITY_SHORT = {
     "mfds_screening": "MFDS screening use",
     "mfds_self_test": "MFDS self-test",
     "mfds_export": "MFDS export permission",
-    "other": "Other",
+    "other": _l("Other"),
 }
 # Where a fact stands, in the words a buyer reads. Stored states; "expired" is worked out from
 # an approval's valid-until date, so it never needs a job to become true.
 STATE_LABELS = {
-    "public_source": "Stated in a public source",
-    "claimed": "Claimed by the manufacturer",
-    "verified": "Verified by CAC staff",
-    "rejected": "Rejected by CAC staff",
-    "expired": "Expired",
-    "revoked": "Revoked",
+    "public_source": _l("Stated in a public source"),
+    "claimed": _l("Claimed by the manufacturer"),
+    "verified": _l("Verified by CAC staff"),
+    "rejected": _l("Rejected by CAC staff"),
+    "expired": _l("Expired"),
+    "revoked": _l("Revoked"),
 }
 APPROVAL_STATES = ("public_source", "claimed", "verified", "rejected", "revoked")
 PERFORMANCE_STATES = ("public_source", "claimed", "verified", "rejected")
@@ -57,18 +63,18 @@ CURRENT_STATES = ("verified", "public_source", "claimed")
 # Who reported a performance figure. Anything but the manufacturer's own study is locked
 # against the manufacturer's edits.
 REPORTERS = {
-    "manufacturer": "Manufacturer",
-    "regulator": "Regulator",
-    "independent": "Independent evaluation",
-    "field": "Field study",
-    "staff": "CAC staff",
+    "manufacturer": _l("Manufacturer"),
+    "regulator": _l("Regulator"),
+    "independent": _l("Independent evaluation"),
+    "field": _l("Field study"),
+    "staff": _l("CAC staff"),
 }
 INDEPENDENT_REPORTERS = ("regulator", "independent", "field", "staff")
 PRODUCT_STATES = ("draft", "published", "archived")
 CATEGORY_KINDS = {
-    "diagnostic_reagent": "Diagnostic reagents",
-    "specimen_collection": "Specimen collection",
-    "equipment": "Instruments and equipment",
+    "diagnostic_reagent": _l("Diagnostic reagents"),
+    "specimen_collection": _l("Specimen collection"),
+    "equipment": _l("Instruments and equipment"),
 }
 SPECIMEN_TYPES = (
     "nasopharyngeal swab",
@@ -93,10 +99,10 @@ TECHNOLOGIES = (
 )
 DATE_PRECISIONS = ("day", "month", "year")
 UPLOAD_KINDS = {
-    "certificate": "Certificate (checked by CAC staff)",
-    "ifu": "Instructions for use (checked by CAC staff)",
-    "image": "Image",
-    "other": "Document (checked by CAC staff)",
+    "certificate": _l("Certificate (checked by CAC staff)"),
+    "ifu": _l("Instructions for use (checked by CAC staff)"),
+    "image": _l("Image"),
+    "other": _l("Document (checked by CAC staff)"),
 }
 
 
@@ -124,7 +130,7 @@ class Evidence:
     @property
     def checked_by_label(self) -> str:
         user = self.verified_by
-        return (user.name or "CAC staff member") if user else "CAC staff"
+        return (user.name or _("CAC staff member")) if user else _("CAC staff")
 
 
 class Provenance(Evidence):
@@ -194,7 +200,7 @@ class Manufacturer(TimestampMixin, Evidence, Model):
     @property
     def location(self) -> str | None:
         parts = [p for p in (self.city, self.province) if p]
-        return ", ".join(parts) + ", Republic of Korea" if parts else None
+        return _("%(place)s, Republic of Korea", place=", ".join(parts)) if parts else None
 
     @property
     def website_url(self) -> str | None:
@@ -207,6 +213,58 @@ class Manufacturer(TimestampMixin, Evidence, Model):
 
     def __repr__(self) -> str:
         return f"<Manufacturer {self.slug}>"
+
+
+# The seeded categories are the portal's own headings (not facts from a source): their names and
+# descriptions are shown in the reader's language. A category staff add or rename shows as stored.
+_CATEGORY_TEXT = frozenset(
+    {
+        N_("RT-PCR reagents"),
+        N_(
+            "Real-time reverse-transcription PCR kits that detect SARS-CoV-2 genes in "
+            "laboratory instruments."
+        ),
+        N_("Isothermal nucleic-acid tests"),
+        N_(
+            "Molecular tests that amplify viral RNA at a constant temperature (for example "
+            "RT-LAMP), without a thermal cycler."
+        ),
+        N_("Rapid antigen tests"),
+        N_(
+            "Tests that detect viral proteins in a swab or saliva sample within minutes, read"
+            " by eye or by a reader."
+        ),
+        N_("Rapid antibody tests"),
+        N_(
+            "Tests that detect antibodies (IgM, IgG or total) to SARS-CoV-2 in blood, serum "
+            "or plasma."
+        ),
+        N_("Other antibody tests"),
+        N_(
+            "Antibody tests that the public sources do not describe as rapid tests or as "
+            "ELISA or CLIA laboratory assays, such as automated fluorescence immunoassays and"
+            " kits whose format is not stated."
+        ),
+        N_("ELISA and CLIA immunoassays"),
+        N_(
+            "Laboratory enzyme or chemiluminescence immunoassays run on plate readers or analysers."
+        ),
+        N_("Nucleic-acid extraction"),
+        N_("Reagents and systems that extract viral RNA from samples before PCR."),
+        N_("Specimen collection kits and transport media"),
+        N_(
+            "Swabs, viral transport media (VTM/UTM) and collection kits for taking and "
+            "shipping samples."
+        ),
+        N_("Diagnostic instruments and equipment"),
+        N_("PCR instruments, readers and other equipment used with COVID-19 tests."),
+    }
+)
+
+
+def category_label(text: str) -> str:
+    """A seeded category's name or description in the reader's language; others as stored."""
+    return _(text) if text in _CATEGORY_TEXT else text
 
 
 class Category(Model):
@@ -226,6 +284,17 @@ class Category(Model):
     @property
     def kind_label(self) -> str:
         return CATEGORY_KINDS.get(self.kind, self.kind)
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (see _CATEGORY_TEXT)."""
+        return category_label(self.name)
+
+    @property
+    def description_label(self) -> str | None:
+        if self.description is None:
+            return None
+        return category_label(self.description)
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
@@ -305,7 +374,7 @@ class Product(TimestampMixin, Model):
         """The name as the catalogue lists it, saying when it only describes the product (feeds,
         link previews: wherever the page's "product name on request" label is not beside it)."""
         if self.name_is_descriptive:
-            return f"{self.name} (product name on request)"
+            return _("%(name)s (product name on request)", name=self.name)
         return self.name
 
     @property
@@ -331,23 +400,23 @@ class Product(TimestampMixin, Model):
             amount = format_amount(low, currency, exact=True)
             if high != low:
                 amount += "–" + format_amount(high, currency, exact=True)
-            return f"{currency} {amount} per test"
+            return _("%(currency)s %(amount)s per test", currency=currency, amount=amount)
         if low is not None:
-            return f"from {currency} {format_amount(low, currency, exact=True)} per test"
+            amount = format_amount(low, currency, exact=True)
+            return _("from %(currency)s %(amount)s per test", currency=currency, amount=amount)
         assert high is not None
-        return f"up to {currency} {format_amount(high, currency, exact=True)} per test"
+        amount = format_amount(high, currency, exact=True)
+        return _("up to %(currency)s %(amount)s per test", currency=currency, amount=amount)
 
     @property
     def indicative_price_source(self) -> str | None:
         """Who gave the price and when: "set by the manufacturer, 14 Nov 2026"."""
         if self.indicative_price is None or self.price_given_on is None:
             return None
-        who = (
-            "entered by CAC staff"
-            if self.price_entered_by == "staff"
-            else "set by the manufacturer"
-        )
-        return f"{who}, {self.price_given_on.strftime('%-d %b %Y')}"
+        day = format_day(self.price_given_on, "medium")
+        if self.price_entered_by == "staff":
+            return _("entered by CAC staff, %(date)s", date=day)
+        return _("set by the manufacturer, %(date)s", date=day)
 
     @property
     def indicative_price_note(self) -> str | None:
@@ -359,8 +428,19 @@ class Product(TimestampMixin, Model):
         assert self.price_given_on is not None
         months = _whole_months(self.price_given_on, today())
         if months > 12 or (months == 12 and today().day > self.price_given_on.day):
-            age = f"{months} months" if months < 24 else f"{months // 12} years"
-            return f"{source}; given {age} ago"
+            if months < 24:
+                return ngettext(
+                    "%(source)s; given %(num)d months ago",
+                    "%(source)s; given %(num)d months ago",
+                    months,
+                    source=source,
+                )
+            return ngettext(
+                "%(source)s; given %(num)d years ago",
+                "%(source)s; given %(num)d years ago",
+                months // 12,
+                source=source,
+            )
         return source
 
     @property
@@ -457,8 +537,8 @@ class PerformanceResult(Provenance, Model):
     @property
     def labels(self) -> tuple[str, str]:
         if self.measure == "ppa_npa":
-            return ("Positive percent agreement (PPA)", "Negative percent agreement (NPA)")
-        return ("Sensitivity", "Specificity")
+            return (_("Positive percent agreement (PPA)"), _("Negative percent agreement (NPA)"))
+        return (_("Sensitivity"), _("Specificity"))
 
 
 class Approval(TimestampMixin, Provenance, Model):
@@ -528,8 +608,8 @@ class Approval(TimestampMixin, Provenance, Model):
         if self.date_precision == "year":
             return str(self.approved_on.year)
         if self.date_precision == "month":
-            return self.approved_on.strftime("%B %Y")
-        return self.approved_on.strftime("%-d %B %Y")
+            return format_day(self.approved_on, "month")
+        return format_day(self.approved_on)
 
 
 class Upload(Model):
@@ -570,8 +650,8 @@ class Upload(Model):
     def public_label(self) -> str:
         """What a buyer may call the file: only a checked certificate is a certificate."""
         if not self.is_checked:
-            return "Uploaded by the manufacturer — not checked by CAC"
-        return UPLOAD_KINDS.get(self.kind, "Document")
+            return _("Uploaded by the manufacturer — not checked by CAC")
+        return UPLOAD_KINDS.get(self.kind) or _("Document")
 
 
 class ProductPhoto(Model):
@@ -655,3 +735,28 @@ class IdentityChange(Model):
     manufacturer: Mapped[Manufacturer] = relationship()
     requested_by: Mapped[Any] = relationship("User", foreign_keys=[requested_by_id])
     decided_by: Mapped[Any] = relationship("User", foreign_keys=[decided_by_id])
+
+
+class ContentTranslation(Model):
+    """One prose field of a product, manufacturer profile or article in another interface
+    language, entered by the maker or staff. Facts (names, approvals, figures, sources) have no
+    translations: only the fields `catalogue.supplies.translations.PROSE_FIELDS` names."""
+
+    __tablename__ = "content_translations"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "kind", "object_id", "language", "field", name="uq_content_translations_field"
+        ),
+        sa.Index("ix_content_translations_object", "kind", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # "product", "manufacturer", "article"
+    object_id: Mapped[int]
+    language: Mapped[str] = mapped_column(sa.String(8))
+    field: Mapped[str] = mapped_column(sa.String(40))
+    text: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

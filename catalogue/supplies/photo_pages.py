@@ -3,6 +3,7 @@ each side looking up the product or photo its own way and passing its name ("por
 which picks its template and the address it returns to."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -28,7 +29,7 @@ def manager(side: str, product: Product):
             errors[error.field] = error.message
         else:
             db.session.commit()
-            flash("Photo added.", "success")
+            flash(_("Photo added."), "success")
             return _back(side, product.id)
     return render_template(
         f"{side}/product_photos.html", product=product, errors=errors,
@@ -42,7 +43,7 @@ def describe(side: str, photo: ProductPhoto):
     except ServiceError as error:
         abort(400, description=error.message)
     db.session.commit()
-    flash("Alt text saved." if changed else "The alt text is unchanged.", "success")
+    flash(_("Alt text saved.") if changed else _("The alt text is unchanged."), "success")
     return _back(side, photo.product_id)
 
 
@@ -53,7 +54,7 @@ def move(side: str, photo: ProductPhoto):
         abort(400, description=error.message)
     db.session.commit()
     if moved:
-        flash("Photo order saved.", "success")
+        flash(_("Photo order saved."), "success")
     return _back(side, photo.product_id)
 
 
@@ -61,5 +62,5 @@ def remove(side: str, photo: ProductPhoto):
     product_id = photo.product_id
     photos.remove_photo(current_user, photo)
     db.session.commit()  # the files go with the commit
-    flash("Photo removed.", "success")
+    flash(_("Photo removed."), "success")
     return _back(side, product_id)

@@ -17,6 +17,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -24,6 +26,7 @@ from werkzeug.utils import secure_filename
 from catalogue.audit.services import record_change
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.i18n.formats import format_number
 from catalogue.lib.storage import send_stored
 from catalogue.supplies.models import Product, ProductPhoto
 from catalogue.supplies.uploads import remove_with_transaction, store_with_transaction
@@ -45,8 +48,8 @@ JPEG_QUALITY = 82
 PUBLIC_MAX_AGE = timedelta(days=1)
 MOVES = ("first", "up", "down")
 
-NOT_AN_IMAGE = "Only PNG and JPEG photos are accepted: this file is not one."
-DAMAGED = (
+NOT_AN_IMAGE = _l("Only PNG and JPEG photos are accepted: this file is not one.")
+DAMAGED = _l(
     "This image could not be read (it is damaged or incomplete). Save it again and upload that."
 )
 
@@ -61,10 +64,12 @@ def _clean_alt_text(alt_text: str | None) -> str:
     if not alt_text:
         raise ServiceError(
             "alt_text",
-            "Describe the photo in a few words (alt text), for buyers who cannot see it.",
+            _("Describe the photo in a few words (alt text), for buyers who cannot see it."),
         )
     if len(alt_text) > MAX_ALT_TEXT:
-        raise ServiceError("alt_text", f"The alt text can be at most {MAX_ALT_TEXT} characters.")
+        raise ServiceError(
+            "alt_text", _("The alt text can be at most %(num)d characters.", num=MAX_ALT_TEXT)
+        )
     return alt_text
 
 
@@ -72,17 +77,20 @@ def add_photo(actor, product: Product, upload: FileStorage | None, alt_text: str
     """Check, resize and store an uploaded photo as the product's last one (audited)."""
     alt_text = _clean_alt_text(alt_text)
     if upload is None or not upload.filename:
-        raise ServiceError("photo", "Choose a photo to upload.")
+        raise ServiceError("photo", _("Choose a photo to upload."))
     if len(product.photos) >= MAX_PHOTOS:
         raise ServiceError(
             "photo",
-            f"A product can have at most {MAX_PHOTOS} photos. Remove one before adding another.",
+            _(
+                "A product can have at most %(num)d photos. Remove one before adding another.",
+                num=MAX_PHOTOS,
+            ),
         )
     data = upload.stream.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
-        raise ServiceError("photo", "The photo is larger than 10 MB.")
+        raise ServiceError("photo", _("The photo is larger than 10 MB."))
     if not data:
-        raise ServiceError("photo", "The file is empty.")
+        raise ServiceError("photo", _("The file is empty."))
     files = _resized_files(data)
     widest = max(files)
     photo = ProductPhoto(
@@ -132,7 +140,7 @@ def move_photo(actor, photo: ProductPhoto, to: str) -> bool:
     """Make a photo the first, or move it one place up or down (audited). False when it is
     already there."""
     if to not in MOVES:
-        raise ServiceError("to", "Say where the photo goes: first, up or down.")
+        raise ServiceError("to", _("Say where the photo goes: first, up or down."))
     product = photo.product
     photos = list(product.photos)
     index = photos.index(photo)
@@ -166,7 +174,7 @@ def send_photo(photo: ProductPhoto, width: int, *, public: bool):
     """The stored file `width` pixels wide. A public one may be kept for PUBLIC_MAX_AGE by any
     cache. (Back-office pages and files are never stored.)"""
     if width not in photo.widths:
-        abort(404, description="There is no such size of this photo.")
+        abort(404, description=_("There is no such size of this photo."))
     response = send_stored(
         photo_key(photo, width),
         mimetype="image/jpeg",
@@ -219,11 +227,28 @@ def _check(image: Image.Image) -> Image.Image:
 def _too_many_pixels(
     width: int | None = None, height: int | None = None, limit: int | None = None
 ) -> str:
-    size = f" (this one is {width:,} × {height:,})" if width and height else ""
-    most = (
-        f": at most {limit // 1_000_000} megapixels are accepted for this format" if limit else ""
-    )
-    return f"The image has too many pixels{size}{most}. Resize it and upload it again."
+    if width and height and limit:
+        return _(
+            "The image has too many pixels (this one is %(width)s × %(height)s): at most "
+            "%(most)d megapixels are accepted for this format. Resize it and upload it again.",
+            width=format_number(width),
+            height=format_number(height),
+            most=limit // 1_000_000,
+        )
+    if width and height:
+        return _(
+            "The image has too many pixels (this one is %(width)s × %(height)s). Resize it and "
+            "upload it again.",
+            width=format_number(width),
+            height=format_number(height),
+        )
+    if limit:
+        return _(
+            "The image has too many pixels: at most %(most)d megapixels are accepted for this "
+            "format. Resize it and upload it again.",
+            most=limit // 1_000_000,
+        )
+    return _("The image has too many pixels. Resize it and upload it again.")
 
 
 def _resized(image: Image.Image) -> dict[int, tuple[bytes, int]]:

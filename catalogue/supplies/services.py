@@ -7,10 +7,14 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.i18n.formats import format_number
 from catalogue.lib.dates import today
 from catalogue.supplies.models import (
     AUTHORITY_SHORT,
@@ -25,25 +29,26 @@ from catalogue.supplies.models import (
     Product,
     ProductSpecimen,
     Upload,
+    category_label,
 )
 
 FACETS = {
-    "category": "Category",
-    "approval": "Approval",
+    "category": _l("Category"),
+    "approval": _l("Approval"),
     # The state of the approvals themselves; combined with "approval", one approval must be
     # of the chosen authority *and* in the chosen state.
-    "evidence": "Approval evidence",
-    "reporter": "Performance reported by",
-    "specimen": "Specimen",
-    "technology": "Technology",
-    "manufacturer": "Manufacturer",
+    "evidence": _l("Approval evidence"),
+    "reporter": _l("Performance reported by"),
+    "specimen": _l("Specimen"),
+    "technology": _l("Technology"),
+    "manufacturer": _l("Manufacturer"),
 }
 SORTS = {
-    "name": ("Name", (Product.name,)),
-    "manufacturer": ("Manufacturer", (Manufacturer.name, Product.name)),
-    "updated": ("Recently updated", (Product.updated_at.desc(), Product.name)),
-    "sensitivity": ("Sensitivity, highest first", ()),
-    "specificity": ("Specificity, highest first", ()),
+    "name": (_l("Name"), (Product.name,)),
+    "manufacturer": (_l("Manufacturer"), (Manufacturer.name, Product.name)),
+    "updated": (_l("Recently updated"), (Product.updated_at.desc(), Product.name)),
+    "sensitivity": (_l("Sensitivity, highest first"), ()),
+    "specificity": (_l("Specificity, highest first"), ()),
 }
 # Query arguments of the minimum headline figures, and the figure each one bounds.
 MINIMUMS = {"min_sensitivity": "sensitivity", "min_specificity": "specificity"}
@@ -98,7 +103,11 @@ def clean_minimums(args) -> tuple[dict[str, float], dict[str, str]]:
         except ValueError:
             value = math.nan
         if not 0 <= value <= 100:  # also false for NaN
-            errors[arg] = f"The minimum {figure} must be a number from 0 to 100 (a percentage)."
+            errors[arg] = (
+                _("The minimum sensitivity must be a number from 0 to 100 (a percentage).")
+                if figure == "sensitivity"
+                else _("The minimum specificity must be a number from 0 to 100 (a percentage).")
+            )
         else:
             minimums[figure] = value
     return minimums, errors
@@ -323,6 +332,8 @@ def _facet_columns(facet: str, filters: dict[str, list[str]]):
 
 
 def _facet_label(facet: str, value: str, label: str) -> str:
+    if facet == "category":
+        return category_label(label)
     return _FIXED_LABELS.get(facet, {}).get(value, label)
 
 
@@ -404,9 +415,12 @@ def products_for_comparison(raw: str) -> list[Product]:
     """The 2-4 published products named by a comma-separated list of slugs, in that order."""
     slugs = list(dict.fromkeys(s.strip() for s in raw.split(",") if s.strip()))
     if len(slugs) < COMPARE_MIN:
-        raise ServiceError("products", "Choose at least two products to compare.")
+        raise ServiceError("products", _("Choose at least two products to compare."))
     if len(slugs) > COMPARE_MAX:
-        raise ServiceError("products", f"You can compare at most {COMPARE_MAX} products at once.")
+        raise ServiceError(
+            "products",
+            _("You can compare at most %(num)d products at once.", num=COMPARE_MAX),
+        )
     stmt = (
         sa.select(Product)
         .where(Product.slug.in_(slugs), Product.status == "published")
@@ -432,29 +446,27 @@ class CompareRow:
 def comparison_rows(products: list[Product]) -> list[CompareRow]:
     """The rows of the comparison table, each marking whether the products differ in it."""
     fields = [
-        ("Manufacturer", lambda p: p.manufacturer.name),
-        ("Category", lambda p: p.category.name),
-        ("Technology", lambda p: p.technology or ""),
-        ("Targets", lambda p: ", ".join(p.targets or [])),
-        ("Specimen types", lambda p: ", ".join(p.specimen_types)),
-        ("Limit of detection", lambda p: p.limit_of_detection or ""),
-        ("Time to result", lambda p: p.time_to_result or ""),
-        ("Performance", lambda p: p.studies_by_trust),
-        ("Approvals", lambda p: p.public_approvals),
-        ("Indicative price", lambda p: _price(p)),
-        ("Pack size", lambda p: p.pack_size or ""),
-        ("Tests per kit", lambda p: _str(p.tests_per_kit)),
-        ("Minimum order", lambda p: _moq(p)),
-        ("Storage", lambda p: p.storage_temperature or ""),
-        ("Shelf life", lambda p: f"{p.shelf_life_months} months" if p.shelf_life_months else ""),
-        ("Production capacity", lambda p: p.production_capacity or ""),
-        ("Lead time", lambda p: p.lead_time or ""),
-        ("HS code", lambda p: p.hs_code or ""),
+        (_("Manufacturer"), lambda p: p.manufacturer.name, "text"),
+        (_("Category"), lambda p: p.category.label, "text"),
+        (_("Technology"), lambda p: p.technology or "", "text"),
+        (_("Targets"), lambda p: ", ".join(p.targets or []), "text"),
+        (_("Specimen types"), lambda p: ", ".join(p.specimen_types), "text"),
+        (_("Limit of detection"), lambda p: p.limit_of_detection or "", "text"),
+        (_("Time to result"), lambda p: p.time_to_result or "", "text"),
+        (_("Performance"), lambda p: p.studies_by_trust, "performance"),
+        (_("Approvals"), lambda p: p.public_approvals, "approvals"),
+        (_("Indicative price"), lambda p: _price(p), "text"),
+        (_("Pack size"), lambda p: p.pack_size or "", "text"),
+        (_("Tests per kit"), lambda p: _str(p.tests_per_kit), "text"),
+        (_("Minimum order"), lambda p: _moq(p), "text"),
+        (_("Storage"), lambda p: p.storage_temperature or "", "text"),
+        (_("Shelf life"), lambda p: _months(p.shelf_life_months), "text"),
+        (_("Production capacity"), lambda p: p.production_capacity or "", "text"),
+        (_("Lead time"), lambda p: p.lead_time or "", "text"),
+        (_("HS code"), lambda p: p.hs_code or "", "text"),
     ]
-    kinds = {"Performance": "performance", "Approvals": "approvals"}
     rows = []
-    for label, get in fields:
-        kind = kinds.get(label, "text")
+    for label, get, kind in fields:
         values = [get(p) for p in products]
         keys = {_compare_key(kind, value) for value in values}
         rows.append(CompareRow(label, values, len(keys) > 1, kind))
@@ -483,7 +495,14 @@ def _study_key(r: PerformanceResult) -> tuple:
 
 
 def _str(value) -> str:
-    return "" if value is None else f"{value:,}"
+    return "" if value is None else format_number(value)
+
+
+def _months(months: int | None) -> str:
+    if not months:
+        return ""
+    # "%(num)d" would format the number without the locale's grouping: the count is %(months)s.
+    return ngettext("%(months)s months", "%(months)s months", months, months=format_number(months))
 
 
 def _price(p: Product) -> str:
@@ -496,7 +515,7 @@ def _price(p: Product) -> str:
 def _moq(p: Product) -> str:
     if p.moq is None:
         return ""
-    return f"{p.moq:,} {p.unit}" if p.unit else f"{p.moq:,}"
+    return f"{format_number(p.moq)} {p.unit}" if p.unit else format_number(p.moq)
 
 
 def get_public_document(document_id: int) -> Upload | None:

@@ -13,10 +13,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalogue.extensions import db
+from catalogue.i18n.formats import format_day
 from catalogue.lib import dates
 from catalogue.lib.jobs import PeriodicJob
 from catalogue.lib.urls import external_url
@@ -60,8 +63,13 @@ def remind_expiring_approvals(today: date | None = None) -> int:
         for user in users:
             queue_email(
                 user.email,
-                f"Reminder: {approval.short_label} for {approval.product.name} is valid until "
-                f"{approval.valid_until.strftime('%-d %B %Y')}",
+                # Lazy, the date too: written in the user's language and its date format.
+                _l(
+                    "Reminder: %(approval)s for %(product)s is valid until %(day)s",
+                    approval=approval.short_label,
+                    product=approval.product.name,
+                    day=LazyString(format_day, approval.valid_until),
+                ),
                 "approval_expiry_reminder",
                 user=user,
                 approval=approval,

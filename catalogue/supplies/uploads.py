@@ -16,6 +16,8 @@ import zlib
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -34,10 +36,10 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 20
 MAX_TITLE = 200
 DOCUMENT_KINDS = {
-    "certificate": "Certificate",
-    "ifu": "Instructions for use",
-    "image": "Image",
-    "other": "Other",
+    "certificate": _l("Certificate"),
+    "ifu": _l("Instructions for use"),
+    "image": _l("Image"),
+    "other": _l("Other"),
 }
 # What a file is, judged by its first bytes (never by its name or the browser's word).
 _SIGNATURES = (
@@ -46,8 +48,8 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
 _TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
-ACTIVE_PDF = "PDFs with scripts or embedded files are not accepted."
-UNCHECKABLE_PDF = (
+ACTIVE_PDF = _l("PDFs with scripts or embedded files are not accepted.")
+UNCHECKABLE_PDF = _l(
     "This PDF could not be checked (it is encrypted or damaged). Save it again as a plain PDF, "
     "without a password, and upload that."
 )
@@ -74,30 +76,47 @@ def store_document(
     `accept` narrows the content types taken (a quotation is a PDF only).
     """
     if upload is None or not upload.filename:
-        raise ServiceError("file", "Choose a file to upload.")
+        raise ServiceError("file", _("Choose a file to upload."))
     if kind not in DOCUMENT_KINDS and kind != "quotation":
-        raise ServiceError("kind", "Choose what kind of document this is.")
+        raise ServiceError("kind", _("Choose what kind of document this is."))
     title = (title or "").strip() or None
     if title and len(title) > MAX_TITLE:
-        raise ServiceError("title", f"The title can be at most {MAX_TITLE} characters.")
+        raise ServiceError(
+            "title", _("The title can be at most %(num)d characters.", num=MAX_TITLE)
+        )
     is_product = owner.__tablename__ == "products"
     if kind != "quotation" and _document_count(owner, is_product) >= MAX_DOCUMENTS:
-        whose = "A product" if is_product else "A company"
-        raise ServiceError(
-            "file",
-            f"{whose} can have at most {MAX_DOCUMENTS} documents. Delete one before uploading "
-            "another.",
+        message = (
+            _(
+                "A product can have at most %(num)d documents. Delete one before uploading "
+                "another.",
+                num=MAX_DOCUMENTS,
+            )
+            if is_product
+            else _(
+                "A company can have at most %(num)d documents. Delete one before uploading "
+                "another.",
+                num=MAX_DOCUMENTS,
+            )
         )
+        raise ServiceError("file", message)
     data = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise ServiceError("file", "The file is larger than 10 MB.")
+        raise ServiceError("file", _("The file is larger than 10 MB."))
     if not data:
-        raise ServiceError("file", "The file is empty.")
+        raise ServiceError("file", _("The file is empty."))
     sniffed = sniff_type(data[:16])
     if sniffed is None or sniffed[0] not in accept:
         names = [_TYPE_NAMES[t] for t in accept]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        raise ServiceError("file", f"Only {listed} files are accepted.")
+        if len(names) == 1:
+            message = _("Only %(type)s files are accepted.", type=names[0])
+        else:
+            message = _(
+                "Only %(types)s and %(last)s files are accepted.",
+                types=", ".join(names[:-1]),
+                last=names[-1],
+            )
+        raise ServiceError("file", message)
     content_type, extension = sniffed
     if content_type == "application/pdf":
         check_pdf(data)

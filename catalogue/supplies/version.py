@@ -19,6 +19,7 @@ from catalogue.lib import pagecache
 from catalogue.supplies.models import (
     Approval,
     Category,
+    ContentTranslation,
     Manufacturer,
     PerformanceResult,
     Product,
@@ -29,7 +30,7 @@ from catalogue.supplies.models import (
 
 WATCHED = (
     Product, Manufacturer, Approval, Category, PerformanceResult, ProductSpecimen, Upload,
-    ProductPhoto,
+    ProductPhoto, ContentTranslation,
 )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Public catalogue pages: landing, product list and page, manufacturers, comparison."""
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
 
 from catalogue.errors import ServiceError
 from catalogue.inquiries.metrics import typical_reply_time  # upward on purpose: a read-only figure
@@ -8,11 +9,13 @@ from catalogue.lib import pagecache
 from catalogue.lib.atom import MIMETYPE as ATOM_MIMETYPE
 from catalogue.lib.paging import page_arg
 from catalogue.lib.storage import send_stored
-from catalogue.supplies import feeds, photos, previews, services
+from catalogue.supplies import feeds, photos, previews, services, translations
 from catalogue.supplies.models import AUTHORITIES, CATEGORY_KINDS
 from catalogue.supplies.uploads import document_key
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
+# localized(obj, "description"): prose in the reader's language, else English marked as such.
+bp.add_app_template_global(translations.localized, "localized")
 
 
 @bp.get("/")
@@ -34,7 +37,7 @@ def product_list():
     minimums, errors = services.clean_minimums(request.args)
     q = request.args.get("q", "").strip()
     if len(q) > services.MAX_QUERY_LENGTH:
-        abort(400, description="The search text is too long (at most 200 characters).")
+        abort(400, description=_("The search text is too long (at most 200 characters)."))
     sort = request.args.get("sort", "name")
     if sort not in services.SORTS:
         sort = "name"
@@ -43,7 +46,7 @@ def product_list():
         filters, q or None, sort, page, current_app.config["PRODUCTS_PER_PAGE"], minimums
     )
     if page > 1 and not pagination.items:
-        abort(404, description="There is no such page of results.")
+        abort(404, description=_("There is no such page of results."))
     page_html = render_template(
         "supplies/product_list.html",
         pagination=pagination,
@@ -70,7 +73,7 @@ def product_feed():
 def product_detail(slug):
     product = services.get_published_product(slug)
     if product is None:
-        abort(404, description="We could not find that product.")
+        abort(404, description=_("We could not find that product."))
     return render_template(
         "supplies/product_detail.html",
         product=product,
@@ -93,7 +96,7 @@ def manufacturer_list():
 def manufacturer_detail(slug):
     manufacturer = services.get_manufacturer(slug)
     if manufacturer is None:
-        abort(404, description="We could not find that manufacturer.")
+        abort(404, description=_("We could not find that manufacturer."))
     products = services.published_products_of(manufacturer)
     return render_template(
         "supplies/manufacturer_detail.html",
@@ -117,7 +120,7 @@ def compare():
     except ServiceError as error:
         return render_template("supplies/compare.html", products=[], error=error.message), 400
     except LookupError:
-        abort(404, description="One of the products to compare does not exist.")
+        abort(404, description=_("One of the products to compare does not exist."))
     return render_template(
         "supplies/compare.html", products=products, rows=services.comparison_rows(products)
     )
@@ -128,7 +131,7 @@ def document_download(document_id):
     """Certificates and instructions for use of published products, and company documents."""
     document = services.get_public_document(document_id)
     if document is None:
-        abort(404, description="We could not find that document.")
+        abort(404, description=_("We could not find that document."))
     return send_stored(
         document_key(document), mimetype=document.content_type, download_name=document.filename
     )
@@ -139,5 +142,5 @@ def photo_file(token, width):
     """A product photo at one of its stored widths; only of a published product."""
     photo = photos.published_photo(token)
     if photo is None:
-        abort(404, description="We could not find that photo.")
+        abort(404, description=_("We could not find that photo."))
     return photos.send_photo(photo, width, public=True)

@@ -1,4 +1,4 @@
-"""Inquiry language (placeholder, filled by the inquiries work)
+"""Inquiry language: the officer's interface language when filing
 
 Revision ID: a18b00000010
 Revises: a18a00000009
@@ -11,15 +11,17 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a18b00000010'
-down_revision = 'a18a00000009'
+revision = "a18b00000010"
+down_revision = "a18a00000009"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("inquiries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("inquiries", schema=None) as batch_op:
+        batch_op.drop_column("language")

@@ -20,14 +20,19 @@
     var button = document.getElementById("compare-button");
     var boxes = document.querySelectorAll('input[type="checkbox"][form="compare-form"]');
 
+    // The texts come from the form's data-text-* attributes, in the page's language.
+    function text(name, count) {
+      return form.dataset["text" + name.charAt(0).toUpperCase() + name.slice(1)].replace("{n}", String(count));
+    }
+
     function update() {
       var ticked = 0;
       boxes.forEach(function (box) { if (box.checked) ticked += 1; });
       form.classList.toggle("is-empty", ticked === 0);
-      button.textContent = "Compare (" + ticked + ")";
-      if (ticked < 2) note.textContent = "Tick one more product to compare.";
-      else if (ticked > 4) note.textContent = "Compare at most four products: untick " + (ticked - 4) + ".";
-      else note.textContent = ticked + " products ticked.";
+      button.textContent = text("button", ticked);
+      if (ticked < 2) note.textContent = text("oneMore", ticked);
+      else if (ticked > 4) note.textContent = text("tooMany", ticked);
+      else note.textContent = text("ticked", ticked);
     }
 
     form.classList.add("is-counting");

@@ -21,7 +21,7 @@
     list.id = listId;
     list.className = "suggest-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggestions");
+    list.setAttribute("aria-label", input.dataset.suggestLabel || "Suggestions");
     list.hidden = true;
     input.insertAdjacentElement("afterend", list);
     if (form) { form.classList.add("suggest-host"); }

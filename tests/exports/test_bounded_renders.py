@@ -186,7 +186,7 @@ def test_a_render_by_another_process_is_waited_for_not_repeated(
         response = client.get(SHEET)
         assert response.status_code == 503
         version = pdfcache._known_versions.lookup(("spec-sheets", "alpha-pcr"), catalogue_version())
-        key = f"exports/spec-sheets/alpha-pcr/{version}.pdf"
+        key = f"exports/spec-sheets/alpha-pcr/{version}.en.pdf"
         storage().put(key, b"%PDF-1.7 made by the other worker", "application/pdf")
     _wait_for(_idle)
     response = client.get(SHEET)

@@ -70,10 +70,11 @@ def test_accept_one_decline_the_other_and_both_makers_are_told(client, login, wo
     subjects = {
         m.to_address: m.subject
         for m in db.session.scalars(sa.select(OutboundEmail))
-        if "accepted" in m.subject or "declined" in m.subject
+        if "수락" in m.subject or "거절" in m.subject
     }
-    assert subjects[world.user_a.email].startswith("Quotation v1 accepted")
-    assert subjects[world.user_b.email].startswith("Quotation v1 declined")
+    # Makers read Korean: "Quotation v1 accepted", "... declined".
+    assert subjects[world.user_a.email].startswith("견적서 v1 수락")
+    assert subjects[world.user_b.email].startswith("견적서 v1 거절")
     # Each maker sees the outcome in its inbox, in plain words.
     login(world.user_b)
     page = _text(client.get(f"/portal/inquiries/{b.id}"))
@@ -235,5 +236,5 @@ def test_two_concurrent_accepts_exactly_one_wins(app_factory, backend, tmp_path)
         maker_mail = db.session.scalars(
             sa.select(OutboundEmail.subject).where(OutboundEmail.to_address == "sales@m.example")
         ).all()
-        assert sum(s.startswith("Quotation v1 accepted") for s in maker_mail) == 1
+        assert sum(s.startswith("견적서 v1 수락") for s in maker_mail) == 1  # in Korean
         db.session.remove()

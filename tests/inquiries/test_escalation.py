@@ -133,7 +133,8 @@ def test_daily_digest_goes_to_each_staff_address_once_a_day(
     digests = _mail("inquiry_digest")
     assert sorted(m.to_address for m in digests) == ["desk@portal.example", world.staff.email]
     assert all(inquiry.reference in m.body_text and "/staff/" in m.body_text for m in digests)
-    assert "1 without a route" in digests[0].subject
+    # Staff read Korean unless they chose otherwise: "1 without a route".
+    assert "경로 미지정 1건" in digests[0].subject
 
     assert send_daily_digest(now) is False  # the same day: not again
     later_that_day = min(now + timedelta(hours=1), now.replace(hour=23, minute=59, second=59))

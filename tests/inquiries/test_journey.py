@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, timedelta
+from email.header import decode_header, make_header
 
 import pytest
 import sqlalchemy as sa
@@ -116,10 +117,12 @@ def test_whole_journey_from_basket_to_quotation_and_metrics(client, login, world
     officer_mail = [m["Subject"] for m in smtp_server.inbox.to("ana.souza@recife.example")]
     assert any(s.startswith("Reply to your inquiry") for s in officer_mail)
     assert any(s.startswith("Quotation v1 for your inquiry") for s in officer_mail)
-    assert any(
-        m["Subject"].startswith("Revised quotation requested")
+    # The maker reads Korean: "Revised quotation requested".
+    maker_mail = [
+        str(make_header(decode_header(m["Subject"])))
         for m in smtp_server.inbox.to(world.user_a.email)
-    )
+    ]
+    assert any(s.startswith("수정 견적서 요청") for s in maker_mail)
 
     # Staff see the response time for maker A.
     login(world.staff)

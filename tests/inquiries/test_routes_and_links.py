@@ -73,9 +73,11 @@ def test_each_route_is_chosen_at_filing_and_shown_truthfully(client, world, thre
     # Mail: the maker's user, the address on file with a private link, and staff for D.
     assert _mail_to(world.user_a.email)
     (notice,) = _mail_to("sales@c.example")
-    assert "/inquiry/respond/" in notice.body_text and "no account needed" in notice.body_text
+    # A maker off the portal is mailed in Korean: "no account needed".
+    assert "/inquiry/respond/" in notice.body_text and "계정 없이" in notice.body_text
     (desk,) = _mail_to(world.staff.email)
-    assert desk.subject.startswith("Needs a route") and "Maker D Co." in desk.subject
+    # In Korean, as staff read it ("Needs a route"); the maker's name as entered.
+    assert desk.subject.startswith("경로 지정 필요") and "Maker D Co." in desk.subject
     confirmation_mail = _mail_to("ana.souza@recife.example")[0].body_text
     assert "CAC staff will forward it within 2 business days" in confirmation_mail
     assert (

@@ -162,7 +162,8 @@ def test_staff_forward_by_email_with_a_note_and_a_new_link_replaces_the_old(
     )
     assert first.status_code == 302
     (notice,) = _mail("inquiry_new_for_maker", "kim@desk-maker.example")
-    assert "A note from CAC staff:\nMr Kim asked us to send it." in notice.body_text
+    # In Korean, the maker's language; the note as staff wrote it.
+    assert "CAC 직원 메모:\nMr Kim asked us to send it." in notice.body_text
     old_link = re.search(r"(/inquiry/respond/\S+)", notice.body_text).group(1)
     inquiry = _reload(filed)
     assert inquiry.route == "email" and inquiry.route_address == "kim@desk-maker.example"

@@ -36,6 +36,8 @@ def _mail(**where):
 @pytest.mark.postgresql
 def test_a_hostile_organisation_does_not_stall_the_mail_queued_after_it(client, world, smtp_server):
     # The attack: an inquiry whose organisation carries line breaks, through the real form.
+    world.user_a.language = "en"  # the maker reads English mail (makers get Korean by default)
+    db.session.commit()
     response = client.post(
         "/inquiry/new",
         data=inquiry_form([(world.product_a.slug, 500)], organisation=HOSTILE_ORGANISATION),

@@ -10,7 +10,9 @@ import os
 import traceback
 
 from catalogue.search.indexer import apply_pending_changes, current_index, rebuild_index
-from catalogue.search.services import DEGRADED_NOTICE
+from catalogue.search.services import DEGRADED_NOTICE as LAZY_DEGRADED_NOTICE
+
+DEGRADED_NOTICE = str(LAZY_DEGRADED_NOTICE)  # the English notice (the constant is lazy)
 
 
 def _in_child(work) -> dict:

@@ -64,9 +64,10 @@ def test_each_reminder_goes_once_to_the_makers_active_users(world, approval):
     thirty, seven = _mail()
     # The active user only: the deactivated one and the other maker's user hear nothing.
     assert [thirty.to_address, seven.to_address] == [world.user_a.email] * 2
-    assert "valid until 30 June 2031" in thirty.subject and world.product_a.name in thirty.subject
-    assert "30 days from today" in thirty.body_text
-    assert "7 days from today" in seven.body_text
+    # The maker's user chose no language: makers read Korean, dates in the Korean form too.
+    assert "2031년 6월 30일" in thirty.subject and world.product_a.name in thirty.subject
+    assert "오늘부터 30일" in thirty.body_text  # makers read Korean: "30 days from today"
+    assert "오늘부터 7일" in seven.body_text
     assert f"/portal/approvals/{approval.id}/edit" in seven.body_text
     assert _reminders(approval) == [30, 7]
 
@@ -84,7 +85,7 @@ def test_a_job_first_run_near_expiry_sends_only_the_seven_day_reminder(approval)
     assert remind_expiring_approvals(D - timedelta(days=2)) == 0
     assert _reminders(approval) == [7]
     (mail,) = _mail()
-    assert "3 days from today" in mail.body_text and "30 days" not in mail.body_text
+    assert "오늘부터 3일" in mail.body_text and "오늘부터 30일" not in mail.body_text
 
 
 def test_no_reminder_after_expiry(approval):
@@ -118,7 +119,7 @@ def test_a_renewed_approval_gets_new_reminders(client, login, world, approval):
     assert remind_expiring_approvals(renewed - timedelta(days=7)) == 1
     assert remind_expiring_approvals(renewed - timedelta(days=7)) == 0
     assert len(_mail()) == 4
-    assert "valid until 30 June 2032" in _mail()[-1].subject
+    assert "2032년 6월 30일" in _mail()[-1].subject  # in Korean, the maker's language
     audited = db.session.scalars(
         sa.select(ChangeRecord.new_value).where(
             ChangeRecord.entity_type == "approvals",
@@ -233,7 +234,8 @@ def test_staff_revoke_an_approval_with_its_date(client, login, world, approval):
     assert ("status", "revoked", world.staff.id) in history
     assert ("revoked_on", "2021-03-02", world.staff.id) in history
     (told,) = _mail("approval_revoked")
-    assert told.to_address == world.user_a.email and "revoked on 2 March 2021" in told.body_text
+    # In Korean, the maker's language (its user chose none).
+    assert told.to_address == world.user_a.email and "2021년 3월 2일" in told.body_text
 
     # The maker cannot edit the revocation away (an edit would make it "claimed" again).
     login(world.user_a)

@@ -162,7 +162,7 @@ def test_a_refused_photo_says_why_and_leaves_nothing(
     response = _upload(client, product, data, name, alt=alt)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert message in page
+    assert str(message) in page
     assert _new_photos(product) == []
     assert _stored(product) == before
     if alt.strip():

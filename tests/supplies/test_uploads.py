@@ -82,7 +82,7 @@ def test_a_refused_upload_leaves_no_file(client, login, world, app, data, name, 
     login(world.user_a)
     before, files = db.session.scalar(sa.select(sa.func.count(Upload.id))), _files(app)
     response = _post_document(client, world.product_a, data, name)
-    assert message in response.get_data(as_text=True)
+    assert str(message) in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Upload.id))) == before
     assert _files(app) == files
 

@@ -1,6 +1,7 @@
 """The manufacturer's inquiry inbox: read, reply, quote, close."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -22,7 +23,7 @@ from catalogue.portal.views import bp
 def inquiry_list():
     status = request.args.get("status") or None
     if status is not None and status not in INQUIRY_STATES:
-        abort(400, description="Unknown status filter.")
+        abort(400, description=_("Unknown status filter."))
     counts = portal.own_inquiry_counts(current_user)
     pagination = portal.own_inquiry_page(current_user, status, page_arg())
     return render_template(
@@ -84,7 +85,7 @@ def inquiry_close(inquiry_id):
             form.reason.errors = [*form.reason.errors, error.message]
         else:
             db.session.commit()
-            flash("Inquiry closed; the buyer will be e-mailed.", "success")
+            flash(_("Inquiry closed; the buyer will be e-mailed."), "success")
             return redirect(url_for("portal.inquiry_detail", inquiry_id=inquiry.id))
     return _detail(inquiry, close_form=form, status=400)
 

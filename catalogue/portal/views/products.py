@@ -1,6 +1,9 @@
 """The manufacturer's products: create, edit, publish/archive, performance figures, approvals."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from catalogue.audit.services import history_of
@@ -19,6 +22,13 @@ from catalogue.supplies.forms import (
 )
 from catalogue.supplies.models import AUTHORITIES
 from catalogue.supplies.uploads import store_document
+
+# What the maker is told after publishing, unpublishing or archiving (by the product's status).
+_NOW_STATUS = {
+    "published": _l("The product is now published."),
+    "draft": _l("The product is now draft."),
+    "archived": _l("The product is now archived."),
+}
 
 
 def _edit_page(product, form, status=200, *, document_form=None, upload=None):
@@ -39,7 +49,7 @@ def _edit_page(product, form, status=200, *, document_form=None, upload=None):
 def product_list():
     status = request.args.get("status")
     if status not in (None, "", "draft", "published", "archived"):
-        abort(400, description="Unknown status filter.")
+        abort(400, description=_("Unknown status filter."))
     return render_template(
         "portal/product_list.html",
         products=services.own_products(current_user, status or None),
@@ -61,7 +71,7 @@ def product_new():
             form.name.errors = [*form.name.errors, error.message]
         else:
             db.session.commit()
-            flash("Product saved as a draft. Publish it when its facts are complete.", "success")
+            flash(_("Product saved as a draft. Publish it when its facts are complete."), "success")
             return redirect(url_for("portal.product_edit", product_id=product.id))
     return render_template("portal/product_new.html", form=form), (400 if form.errors else 200)
 
@@ -83,10 +93,12 @@ def product_edit(product_id):
             form.keep_input(current, product.version)
             return _edit_page(product, form, 409)
         db.session.commit()
-        flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
+        flash(ngettext("Saved (%(num)d change).", "Saved (%(num)d changes).", count), "success")
         if request.form.get("file") or request.files.get("file"):
             # Save posts the form without the file; it needs the Upload button.
-            flash("The file you chose was not uploaded: press Upload under Documents.", "warning")
+            flash(
+                _("The file you chose was not uploaded: press Upload under Documents."), "warning"
+            )
         return redirect(url_for("portal.product_edit", product_id=product.id))
     if not form.is_submitted():
         form.fill_from(product)
@@ -102,7 +114,7 @@ def product_status(product_id):
         flash(error.message, "error")
         return redirect(url_for("portal.product_edit", product_id=product.id)), 303
     db.session.commit()
-    flash(f"The product is now {product.status}.", "success")
+    flash(str(_NOW_STATUS.get(product.status, product.status)), "success")
     return redirect(url_for("portal.product_edit", product_id=product.id))
 
 
@@ -123,21 +135,26 @@ def performance_add(product_id):
     product = services.own_product(current_user, product_id)
     form = PerformanceForm(prefix="perf")
     if not form.validate():
-        flash("Performance figure not added: " + _first_error(form), "error")
+        flash(_("Performance figure not added: %(reason)s", reason=_first_error(form)), "error")
         return _back_to_performance(product)
     try:
         result = changes.add_performance(current_user, product, form.values())
     except ServiceError as error:
         db.session.rollback()
-        flash(f"Performance figure not added: {error.message}", "error")
+        flash(_("Performance figure not added: %(reason)s", reason=error.message), "error")
         return _back_to_performance(product), 303
     db.session.commit()
     if result.maker_may_change:
-        flash("Performance figure added. Buyers see it as claimed by the manufacturer.", "success")
+        flash(
+            _("Performance figure added. Buyers see it as claimed by the manufacturer."), "success"
+        )
     else:
         flash(
-            f"Performance figure added. Reported by {result.reporter_label}, so it is locked: "
-            "you can comment on it, and CAC staff will check it against its source.",
+            _(
+                "Performance figure added. Reported by %(reporter)s, so it is locked: "
+                "you can comment on it, and CAC staff will check it against its source.",
+                reporter=result.reporter_label,
+            ),
             "success",
         )
     return _back_to_performance(product)
@@ -157,8 +174,14 @@ def performance_edit(product_id, result_id):
             form.form_errors.append(error.message)
         else:
             db.session.commit()
-            plural = "" if count == 1 else "s"
-            flash(f"Performance figure saved ({count} change{plural}).", "success")
+            flash(
+                ngettext(
+                    "Performance figure saved (%(num)d change).",
+                    "Performance figure saved (%(num)d changes).",
+                    count,
+                ),
+                "success",
+            )
             return _back_to_performance(product)
     elif not form.is_submitted():
         form.fill_from(result)
@@ -173,11 +196,11 @@ def performance_comment(product_id, result_id):
     result = services.own_performance(current_user, product, result_id)
     form = PerformanceCommentForm()
     if not form.validate():
-        flash("Comment not saved: " + _first_error(form), "error")
+        flash(_("Comment not saved: %(reason)s", reason=_first_error(form)), "error")
         return _back_to_performance(product), 303
     changed = changes.comment_on_performance(current_user, product, result, form.comment.data)
     db.session.commit()
-    flash("Comment saved." if changed else "The comment is unchanged.", "success")
+    flash(_("Comment saved.") if changed else _("The comment is unchanged."), "success")
     return _back_to_performance(product)
 
 
@@ -188,7 +211,7 @@ def performance_delete(product_id, result_id):
     _refuse_if_locked(result)
     changes.remove_performance(current_user, product, result)
     db.session.commit()
-    flash("Performance figure removed.", "success")
+    flash(_("Performance figure removed."), "success")
     return _back_to_performance(product)
 
 
@@ -234,7 +257,7 @@ def approval_new(product_id):
     product = services.own_product(current_user, product_id)
     form = ApprovalClaimForm()
     if form.validate_on_submit() and _save_claim(product, None, form):
-        flash("Approval claim saved. Portal staff will verify it.", "success")
+        flash(_("Approval claim saved. Portal staff will verify it."), "success")
         return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="approvals"))
     status = 409 if form.conflict is not None else 400 if form.errors else 200
     return render_template(
@@ -249,7 +272,7 @@ def approval_edit(approval_id):
     product = approval.product
     form = ApprovalClaimForm(obj=approval if request.method == "GET" else None)
     if form.validate_on_submit() and _save_claim(product, approval, form):
-        flash("Approval claim saved. Portal staff will verify it again.", "success")
+        flash(_("Approval claim saved. Portal staff will verify it again."), "success")
         return redirect(url_for("portal.product_edit", product_id=product.id, _anchor="approvals"))
     status = 409 if form.conflict is not None else 400 if form.errors else 200
     return render_template(
@@ -285,5 +308,7 @@ def product_history(product_id):
 def _first_error(form) -> str:
     for field, messages in form.errors.items():
         label = getattr(form, field).label.text if field and hasattr(form, field) else ""
-        return f"{label}: {messages[0]}" if label else messages[0]
-    return "check the form."
+        if label:
+            return _("%(field)s: %(problem)s", field=label, problem=messages[0])
+        return messages[0]
+    return _("check the form.")

@@ -1,4 +1,6 @@
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from catalogue.audit.services import history_of
@@ -36,14 +38,20 @@ def profile_edit():
         else:
             db.session.commit()
             flash(
-                f"Profile saved ({saved.changed} change{'' if saved.changed == 1 else 's'}).",
+                ngettext(
+                    "Profile saved (%(num)d change).", "Profile saved (%(num)d changes).",
+                    saved.changed,
+                ),
                 "success",
-            )
+            )  # fmt: skip
             if saved.requested:
-                fields = ", ".join(changes.IDENTITY_LABELS[f] for f in saved.requested)
+                fields = ", ".join(str(changes.IDENTITY_LABELS[f]) for f in saved.requested)
                 flash(
-                    f"Your change of {fields} waits for CAC staff review: buyers see the "
-                    "current details until staff approve it.",
+                    _(
+                        "Your change of %(fields)s waits for CAC staff review: buyers see the "
+                        "current details until staff approve it.",
+                        fields=fields,
+                    ),
                     "info",
                 )
             return redirect(url_for("portal.profile_edit"))

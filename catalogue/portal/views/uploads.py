@@ -1,6 +1,7 @@
 """Company documents and downloads of the manufacturer's own files."""
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.audit.services import record_change
@@ -41,17 +42,22 @@ def upload_document(owner, target: str):
     form = DocumentForm()
     if store_posted_document(owner, form):
         flash(
-            "Document uploaded. Buyers see it as “Uploaded by the manufacturer — not checked by "
-            "CAC” until CAC staff have checked it.",
+            _(
+                "Document uploaded. Buyers see it as “Uploaded by the manufacturer — not checked "
+                "by CAC” until CAC staff have checked it."
+            ),
             "success",
         )
     else:
         problems = [
-            field.errors[0] if field is form.file else f"{field.label.text}: {field.errors[0]}"
+            field.errors[0]
+            if field is form.file
+            else _("%(field)s: %(problem)s", field=field.label.text, problem=field.errors[0])
             for field in form
             if field.errors
         ]
-        flash(f"Document not uploaded: {problems[0] if problems else 'check the form.'}", "error")
+        reason = problems[0] if problems else _("check the form.")
+        flash(_("Document not uploaded: %(reason)s", reason=reason), "error")
     return redirect(target)
 
 
@@ -79,11 +85,14 @@ def document_delete(document_id):
         db.session.rollback()
         abort(409, description=error.message)
     db.session.commit()  # the file goes with the commit (supplies/uploads.py)
-    flash("Upload deleted.", "success")
+    flash(_("Upload deleted."), "success")
     for approval in unlinked:
         flash(
-            f"It was the document of the approval claim “{approval.authority_label}”, which no "
-            "longer has a document.",
+            _(
+                "It was the document of the approval claim “%(authority)s”, which no longer has "
+                "a document.",
+                authority=approval.authority_label,
+            ),
             "info",
         )
     if product_id:

@@ -26,4 +26,5 @@ from catalogue.staff.views import (  # noqa: E402, F401
     privacy,
     rates,
     supplies,
+    translations,
 )

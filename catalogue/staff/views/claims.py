@@ -2,6 +2,8 @@
 evidence of the check, or rejected with a reason."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from catalogue.audit.services import history_of
@@ -16,11 +18,11 @@ from catalogue.supplies.models import PerformanceResult as Result
 
 # The tabs of the two queues, in the order staff work through them.
 APPROVAL_TABS = {
-    "claimed": "Claimed by manufacturers",
-    "public_source": "Stated in public sources",
-    "verified": "Verified by CAC staff",
-    "rejected": "Rejected",
-    "revoked": "Revoked",
+    "claimed": _l("Claimed by manufacturers"),
+    "public_source": _l("Stated in public sources"),
+    "verified": _l("Verified by CAC staff"),
+    "rejected": _l("Rejected"),
+    "revoked": _l("Revoked"),
 }
 RESULT_TABS = {key: APPROVAL_TABS[key] for key in PERFORMANCE_STATES}
 
@@ -28,7 +30,7 @@ RESULT_TABS = {key: APPROVAL_TABS[key] for key in PERFORMANCE_STATES}
 def _status_arg(states) -> str:
     status = request.args.get("status", "claimed")
     if status not in states:
-        abort(400, description="Unknown status filter.")
+        abort(400, description=_("Unknown status filter."))
     return status
 
 
@@ -80,9 +82,9 @@ def _verify(fact, template: str, verify, done_url: str, done: str):
                 flash(error.message, "warning")
         else:
             db.session.commit()
-            flash(f"Verified: {done}.", "success")
+            flash(_("Verified: %(entry)s.", entry=done), "success")
             return redirect(done_url)
-    flash("Not verified: record the evidence of your check.", "error")
+    flash(_("Not verified: record the evidence of your check."), "error")
     return _render_check(fact, template, evidence_form=form, status=400)
 
 
@@ -93,7 +95,7 @@ def _reject(fact, template: str, reject, done_url: str, done: str):
     assert form.reason.data  # DataRequired
     reject(current_user, fact, form.reason.data)
     db.session.commit()
-    flash(f"Rejected: {done}.", "success")
+    flash(_("Rejected: %(entry)s.", entry=done), "success")
     return redirect(done_url)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from catalogue.content import charts
@@ -20,20 +22,25 @@ logger = logging.getLogger(__name__)
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 VIEW_LABELS = {
-    "home": "Home",
-    "mayors-note": "Mayor's Note",
-    "daily-updates": "Daily Updates",
-    "countermeasures": "Countermeasures",
-    "cities-network": "Cities Network",
-    "news": "News",
+    "home": _l("Home"),
+    "mayors-note": _l("Mayor's Note"),
+    "daily-updates": _l("Daily Updates"),
+    "countermeasures": _l("Countermeasures"),
+    "cities-network": _l("Cities Network"),
+    "news": _l("News"),
 }
+
+
+def _view_labels() -> dict[str, str]:
+    """The section labels in the reader's language, as plain strings (the chart is JSON-fed)."""
+    return {key: str(label) for key, label in VIEW_LABELS.items()}
 
 
 @bp.get("/content/")
 def content_index():
     section = request.args.get("section") or None
     if section and section not in SECTIONS:
-        abort(400, description="Unknown section.")
+        abort(400, description=_("Unknown section."))
     days, series = content.views_last_days(30)
     return render_template(
         "staff/content_index.html",
@@ -50,7 +57,7 @@ def content_index():
 @bp.get("/content/views.svg")
 def content_views_chart():
     days, series = content.views_last_days(30)
-    response = Response(charts.views_chart(days, series, VIEW_LABELS), mimetype="image/svg+xml")
+    response = Response(charts.views_chart(days, series, _view_labels()), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -78,7 +85,7 @@ def _article_form(article: Article | None):
                 logger.info(
                     "User %s saved article %s/%s", current_user.id, saved.section, saved.slug
                 )
-                flash(f"Saved “{saved.title}”.", "success")
+                flash(_("Saved “%(title)s”.", title=saved.title), "success")
                 return redirect(url_for("staff.content_article_edit", article_id=saved.id))
     status = 400 if form.errors else 200
     return render_template(
@@ -103,11 +110,14 @@ def content_article_edit(article_id: int):
 def _set_status(article_id: int, status: str):
     article = db.get_or_404(Article, article_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, description="The form expired; please try again.")
+        abort(400, description=_("The form expired; please try again."))
     content.set_article_status(current_user, article, status)
     db.session.commit()
     logger.info("User %s set article %s to %s", current_user.id, article.id, status)
-    flash(f"“{article.title}” is now {status}.", "success")
+    if status == "published":
+        flash(_("“%(title)s” is now published.", title=article.title), "success")
+    else:
+        flash(_("“%(title)s” is now draft.", title=article.title), "success")
     if request.form.get("return_to") == "edit":
         return redirect(url_for("staff.content_article_edit", article_id=article.id))
     return redirect(url_for("staff.content_index"))
@@ -144,7 +154,7 @@ def _link_form(link: NetworkLink | None):
             getattr(form, error.field or "name").errors.append(error.message)
         else:
             db.session.commit()
-            flash(f"Saved {saved.name}.", "success")
+            flash(_("Saved %(name)s.", name=saved.name), "success")
             return redirect(url_for("staff.content_link_list"))
     status = 400 if form.errors else 200
     return render_template("staff/content_link_form.html", form=form, link=link), status
@@ -164,11 +174,11 @@ def content_link_edit(link_id: int):
 def content_link_delete(link_id: int):
     link = db.get_or_404(NetworkLink, link_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, description="The form expired; please try again.")
+        abort(400, description=_("The form expired; please try again."))
     name = link.name
     content.delete_link(current_user, link)
     db.session.commit()
-    flash(f"Removed {name} from the network.", "success")
+    flash(_("Removed %(name)s from the network.", name=name), "success")
     return redirect(url_for("staff.content_link_list"))
 
 
@@ -182,7 +192,7 @@ def content_figures_import():
     if form.validate_on_submit():
         data = form.file.data.read(MAX_IMPORT_BYTES + 1)
         if len(data) > MAX_IMPORT_BYTES:
-            form.file.errors.append("The file is larger than 2 MB.")
+            form.file.errors.append(_("The file is larger than 2 MB."))
         else:
             report = content.import_figures(current_user, data)
             if report.ok:

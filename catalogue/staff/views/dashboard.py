@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from catalogue.inquiries import desk
 from catalogue.inquiries import services as inquiries
@@ -26,14 +28,14 @@ def age_text(since: datetime, now: datetime) -> str:
     """How long ago, in plain words: "40 minutes", "5 hours", "3 days"."""
     minutes = max(int((now - aware(since)).total_seconds() // 60), 0)
     if minutes < 1:
-        return "less than a minute"
+        return _("less than a minute")
     if minutes < 60:
-        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} hour{'' if hours == 1 else 's'}"
+        return ngettext("%(num)d hour", "%(num)d hours", hours)
     days = hours // 24
-    return f"{days} days"
+    return ngettext("%(num)d day", "%(num)d days", days)
 
 
 def _rows(found: list[Inquiry], now: datetime) -> list[WaitingInquiry]:

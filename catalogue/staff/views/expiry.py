@@ -1,6 +1,8 @@
 """Approval validity: what expires soon or has expired, validity dates and revocations."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -56,7 +58,12 @@ def approval_validity(approval_id):
             _form_error(form, error)
         else:
             db.session.commit()
-            flash(f"Validity saved ({count} change{'' if count == 1 else 's'}).", "success")
+            flash(
+                ngettext(
+                    "Validity saved (%(num)d change).", "Validity saved (%(num)d changes).", count
+                ),
+                "success",
+            )
             return redirect(url_for("staff.approval_validity", approval_id=approval.id))
     return _validity_page(approval, validity_form=form, status=400)
 
@@ -74,6 +81,13 @@ def approval_revoke(approval_id):
             _form_error(form, error)
         else:
             db.session.commit()
-            flash(f"Revoked: {approval.product.name} — {approval.authority_label}.", "success")
+            flash(
+                _(
+                    "Revoked: %(product)s — %(approval)s.",
+                    product=approval.product.name,
+                    approval=approval.authority_label,
+                ),
+                "success",
+            )
             return redirect(url_for("staff.approval_validity", approval_id=approval.id))
     return _validity_page(approval, revoke_form=form, status=400)

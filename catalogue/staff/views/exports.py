@@ -10,6 +10,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -43,7 +44,7 @@ def _list_page(form: BrochureForm, status: int = 200):
 def _job_or_404(job_id: int) -> ExportJob:
     job = db.session.get(ExportJob, job_id)
     if job is None:
-        abort(404, description="There is no such export.")
+        abort(404, description=_("There is no such export."))
     return job
 
 
@@ -65,7 +66,10 @@ def export_create():
         return _list_page(form, 400)
     db.session.commit()
     tasks.submit(job)
-    flash(f"Brochure export {job.id} started. This page shows its progress.", "success")
+    flash(
+        _("Brochure export %(number)s started. This page shows its progress.", number=job.id),
+        "success",
+    )
     return redirect(url_for("staff.export_list"))
 
 
@@ -91,7 +95,10 @@ def export_download(job_id):
     job = _job_or_404(job_id)
     key = exports.job_file(job)
     if key is None:
-        abort(404, description="This export has no file: not finished, or past its retention.")
+        abort(
+            404,
+            description=_("This export has no file: not finished, or past its retention."),
+        )
     return send_stored(key, mimetype="application/pdf", download_name=job.download_name)
 
 
@@ -105,5 +112,5 @@ def export_retry(job_id):
         return redirect(url_for("staff.export_list")), 303
     db.session.commit()
     tasks.submit(job)
-    flash(f"Brochure export {job.id} started again.", "success")
+    flash(_("Brochure export %(number)s started again.", number=job.id), "success")
     return redirect(url_for("staff.export_list"))

@@ -5,6 +5,7 @@ import io
 from typing import cast
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -26,7 +27,7 @@ def _filters() -> tuple[str | None, str | None]:
     """The list's filters from the query string: a status and a manufacturer's slug."""
     status = request.args.get("status") or None
     if status is not None and status not in STATE_LABELS:
-        abort(400, description="Unknown status filter.")
+        abort(400, description=_("Unknown status filter."))
     return status, request.args.get("manufacturer") or None
 
 
@@ -119,7 +120,7 @@ def inquiry_forward(inquiry_id):
         lambda: desk.forward_to_contact(
             current_user, inquiry, cast(str, form.email.data), cast(str, form.source.data)
         ),
-        "Contact saved and inquiry forwarded by e-mail; the buyer will be e-mailed.",
+        _("Contact saved and inquiry forwarded by e-mail; the buyer will be e-mailed."),
     )
 
 
@@ -135,7 +136,7 @@ def inquiry_forward_by_email(inquiry_id):
         lambda: desk.forward_by_email(
             current_user, inquiry, cast(str, form.email.data), form.note.data
         ),
-        "Inquiry forwarded by e-mail; the buyer will be e-mailed.",
+        _("Inquiry forwarded by e-mail; the buyer will be e-mailed."),
     )
 
 
@@ -150,7 +151,7 @@ def inquiry_offline_contact(inquiry_id):
         lambda: desk.record_offline_contact(
             current_user, inquiry, form.channel.data, form.outcome.data, form.note.data
         ),
-        "Contact recorded.",
+        _("Contact recorded."),
     )
 
 
@@ -163,7 +164,7 @@ def inquiry_close(inquiry_id):
         form,
         "close_form",
         lambda: inquiries.close("staff", inquiry, form.reason.data, current_user),
-        "Inquiry closed; the buyer will be e-mailed.",
+        _("Inquiry closed; the buyer will be e-mailed."),
     )
 
 

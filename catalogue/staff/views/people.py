@@ -1,6 +1,7 @@
 """User accounts, the audit history and the outgoing mail, as staff oversee them."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.accounts import services as accounts
@@ -19,7 +20,7 @@ from catalogue.staff.views import bp
 def user_list():
     role = request.args.get("role") or None
     if role is not None and role not in ROLES:
-        abort(400, description="Unknown role filter.")
+        abort(400, description=_("Unknown role filter."))
     pagination = services.user_page(role, page_arg())
     return render_template("staff/user_list.html", pagination=pagination, role=role, roles=ROLES)
 
@@ -34,7 +35,10 @@ def user_set_active(user_id):
         flash(error.message, "error")
         return redirect(url_for("staff.user_list"))
     db.session.commit()
-    flash(f"{user.email} is {'active' if active else 'deactivated'}.", "success")
+    if active:
+        flash(_("%(email)s is active.", email=user.email), "success")
+    else:
+        flash(_("%(email)s is deactivated.", email=user.email), "success")
     return redirect(url_for("staff.user_list"))
 
 
@@ -42,7 +46,7 @@ def user_set_active(user_id):
 def audit_list():
     form = AuditFilterForm(request.args)
     if not form.validate():
-        abort(400, description="Unknown entry type.")
+        abort(400, description=_("Unknown entry type."))
     pagination = services.change_page(form.entity_type.data or None, page_arg())
     return render_template("staff/audit_list.html", pagination=pagination, form=form)
 
@@ -51,7 +55,7 @@ def audit_list():
 def mail_list():
     status = request.args.get("status") or None
     if status is not None and status not in MAIL_STATES:
-        abort(400, description="Unknown status filter.")
+        abort(400, description=_("Unknown status filter."))
     counts = services.mail_counts()
     pagination = services.mail_page(status, page_arg())
     return render_template(
@@ -64,5 +68,5 @@ def mail_retry(email_id):
     email = db.get_or_404(OutboundEmail, email_id)
     requeue(email)
     db.session.commit()
-    flash(f"Message to {email.to_address} queued again.", "success")
+    flash(_("Message to %(email)s queued again.", email=email.to_address), "success")
     return redirect(url_for("staff.mail_list", status="failed"))

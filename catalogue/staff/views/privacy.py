@@ -1,6 +1,7 @@
 """Privacy requests: find what the site holds about an e-mail address, and remove it."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
@@ -49,9 +50,15 @@ def privacy_erase():
     db.session.commit()
     delete_copies(done.messages)  # once the removal is kept
     flash(
-        f"Personal data removed: {done.inquiries} inquiries, {done.accounts} accounts and "
-        f"{len(done.messages)} e-mails anonymised, {done.cancelled} unsent e-mails cancelled. "
-        "Nothing more will be sent to that address.",
+        _(
+            "Personal data removed: %(inquiries)d inquiries, %(accounts)d accounts and "
+            "%(emails)d e-mails anonymised, %(cancelled)d unsent e-mails cancelled. "
+            "Nothing more will be sent to that address.",
+            inquiries=done.inquiries,
+            accounts=done.accounts,
+            emails=len(done.messages),
+            cancelled=done.cancelled,
+        ),
         "success",
     )
     return redirect(url_for("staff.privacy_index"))

@@ -4,10 +4,12 @@ quotations in different currencies."""
 from datetime import date
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
+from catalogue.i18n.formats import format_day
 from catalogue.inquiries import quotations
 from catalogue.inquiries.forms import ReferenceRateForm
 from catalogue.lib.paging import page_arg
@@ -36,9 +38,14 @@ def rate_list():
                 target.errors = [*target.errors, error.message]
         else:
             db.session.commit()
+            rate_text = f"1 {rate.base} = {rate.rate.normalize():,f} {rate.quote}"
             flash(
-                f"Rate saved: 1 {rate.base} = {rate.rate.normalize():,f} {rate.quote} "
-                f"({rate.as_of:%-d %B %Y}, {rate.source}).",
+                _(
+                    "Rate saved: %(rate)s (%(day)s, %(source)s).",
+                    rate=rate_text,
+                    day=format_day(rate.as_of),
+                    source=rate.source,
+                ),
                 "success",
             )
             return redirect(url_for("staff.rate_list"))

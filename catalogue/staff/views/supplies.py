@@ -1,6 +1,8 @@
 """Manufacturers and products as staff see them: verification, invitations, editing any entry."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from catalogue.accounts import services as accounts
@@ -61,7 +63,12 @@ def manufacturer_detail(manufacturer_id):
         else:
             db.session.commit()
             count = saved.changed
-            flash(f"Profile saved ({count} change{'' if count == 1 else 's'}).", "success")
+            flash(
+                ngettext(
+                    "Profile saved (%(num)d change).", "Profile saved (%(num)d changes).", count
+                ),
+                "success",
+            )
             return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
     if not form.is_submitted():
         form.fill_from(maker)
@@ -109,9 +116,9 @@ def manufacturer_verify(manufacturer_id):
                 form.form_errors.append(error.message)
         else:
             db.session.commit()
-            flash(f"{maker.name}: profile verified by CAC staff.", "success")
+            flash(_("%(name)s: profile verified by CAC staff.", name=maker.name), "success")
             return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
-    flash("Not verified: record the evidence of your check.", "error")
+    flash(_("Not verified: record the evidence of your check."), "error")
     return _manufacturer_page(maker, evidence_form=form)
 
 
@@ -120,14 +127,14 @@ def manufacturer_withdraw_verification(manufacturer_id):
     maker = _manufacturer(manufacturer_id)
     changes.withdraw_manufacturer_verification(current_user, maker)
     db.session.commit()
-    flash(f"{maker.name}: profile no longer verified.", "success")
+    flash(_("%(name)s: profile no longer verified.", name=maker.name), "success")
     return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
 
 
 def _identity_change_id() -> int:
     change_id = request.form.get("change_id", type=int)
     if change_id is None:
-        abort(400, description="Say which request you reviewed.")
+        abort(400, description=_("Say which request you reviewed."))
     return change_id
 
 
@@ -143,11 +150,13 @@ def identity_change_approve(manufacturer_id):
         flash(error.message, "error")
         return _manufacturer_page(maker, status=409)
     db.session.commit()
-    flash(f"{maker.name}: the requested change is applied.", "success")
+    flash(_("%(name)s: the requested change is applied.", name=maker.name), "success")
     if unverified:
         flash(
-            "The profile is no longer verified: its evidence was about the old details. Verify "
-            "it again below with the evidence of a check of the new ones.",
+            _(
+                "The profile is no longer verified: its evidence was about the old details. "
+                "Verify it again below with the evidence of a check of the new ones."
+            ),
             "warning",
         )
     return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
@@ -167,7 +176,13 @@ def identity_change_refuse(manufacturer_id):
         refusal = {"reason": reason[:500], "error": error.message}
         return _manufacturer_page(maker, status=400, refusal=refusal)
     db.session.commit()
-    flash(f"{maker.name}: the requested change is refused; the manufacturer sees why.", "success")
+    flash(
+        _(
+            "%(name)s: the requested change is refused; the manufacturer sees why.",
+            name=maker.name,
+        ),
+        "success",
+    )
     return redirect(url_for("staff.manufacturer_detail", manufacturer_id=maker.id))
 
 
@@ -177,16 +192,16 @@ def manufacturer_invite(manufacturer_id):
     form = InviteForm()
     target = url_for("staff.manufacturer_detail", manufacturer_id=maker.id, _anchor="users")
     if not form.validate():
-        flash("Invitation not sent: give a valid e-mail address.", "error")
+        flash(_("Invitation not sent: give a valid e-mail address."), "error")
         return redirect(target)
     assert form.email.data  # DataRequired
     try:
         accounts.invite_manufacturer_user(current_user, maker, form.email.data)
     except ServiceError as error:
-        flash(f"Invitation not sent: {error.message}", "error")
+        flash(_("Invitation not sent: %(reason)s", reason=error.message), "error")
         return redirect(target)
     db.session.commit()
-    flash(f"Invitation sent to {form.email.data}.", "success")
+    flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
     return redirect(target)
 
 
@@ -214,7 +229,7 @@ def product_edit(product_id):
             form.keep_input(current, product.version)
         else:
             db.session.commit()
-            flash(f"Saved ({count} change{'' if count == 1 else 's'}).", "success")
+            flash(ngettext("Saved (%(num)d change).", "Saved (%(num)d changes).", count), "success")
             return redirect(url_for("staff.product_edit", product_id=product.id))
     if not form.is_submitted():
         form.fill_from(product)
@@ -228,6 +243,17 @@ def product_edit(product_id):
     ), (409 if form.conflict is not None else 400 if form.errors else 200)
 
 
+def _status_message(status: str) -> str:
+    """The flash after a status change, one whole sentence per state."""
+    if status == "published":
+        return _("The product is now published.")
+    if status == "archived":
+        return _("The product is now archived.")
+    if status == "draft":
+        return _("The product is now draft.")
+    return _("The product is now %(status)s.", status=status)
+
+
 @bp.post("/products/<int:product_id>/status")
 def product_status(product_id):
     product = _product(product_id)
@@ -237,7 +263,7 @@ def product_status(product_id):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(f"The product is now {product.status}.", "success")
+        flash(_status_message(product.status), "success")
     return redirect(url_for("staff.product_edit", product_id=product.id))
 
 
@@ -247,16 +273,16 @@ def performance_add(product_id):
     form = StaffPerformanceForm(prefix="perf")
     if not form.validate():
         problem = next(iter(form.errors.values()))[0]
-        flash(f"Performance figure not added: {problem}", "error")
+        flash(_("Performance figure not added: %(reason)s", reason=problem), "error")
     else:
         try:
             changes.add_performance(current_user, product, form.values())
         except ServiceError as error:
             db.session.rollback()
-            flash(f"Performance figure not added: {error.message}", "error")
+            flash(_("Performance figure not added: %(reason)s", reason=error.message), "error")
         else:
             db.session.commit()
-            flash("Performance figure added, stated in its public source.", "success")
+            flash(_("Performance figure added, stated in its public source."), "success")
     return redirect(url_for("staff.product_edit", product_id=product.id, _anchor="performance"))
 
 
@@ -268,7 +294,7 @@ def performance_delete(product_id, result_id):
         abort(404)
     changes.remove_performance(current_user, product, result)
     db.session.commit()
-    flash("Performance figure removed.", "success")
+    flash(_("Performance figure removed."), "success")
     return redirect(url_for("staff.product_edit", product_id=product.id, _anchor="performance"))
 
 
@@ -286,12 +312,14 @@ def document_check(document_id):
     document = db.get_or_404(Upload, document_id)
     checked = request.form.get("checked")
     if checked not in ("0", "1"):
-        abort(400, description="Say whether the document is checked (1) or not (0).")
+        abort(400, description=_("Say whether the document is checked (1) or not (0)."))
     changes.set_upload_checked(current_user, document, checked == "1")
     db.session.commit()
     name = document.title or document.filename
-    state = "checked by CAC" if checked == "1" else "no longer marked as checked"
-    flash(f"{name}: {state}.", "success")
+    if checked == "1":
+        flash(_("%(name)s: checked by CAC.", name=name), "success")
+    else:
+        flash(_("%(name)s: no longer marked as checked.", name=name), "success")
     if document.product_id:
         target = url_for("staff.product_edit", product_id=document.product_id)
     else:
