@@ -22,7 +22,7 @@ from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.lib.dates import utcnow
 from catalogue.lib.urls import external_url
-from catalogue.mail.services import lift_suppression, queue_email
+from catalogue.mail.services import ROLE_LANGUAGES, lift_suppression, queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -395,6 +395,9 @@ def invite_manufacturer_user(actor: User, manufacturer, email: str) -> str:
         address,
         _l("Your invitation to manage %(name)s on the CAC portal", name=manufacturer.name),
         "invitation",
+        # No account yet to have chosen a language: a maker's user reads Korean, whatever the
+        # language of the staff member who invites them.
+        language=ROLE_LANGUAGES["manufacturer"],
         manufacturer=manufacturer,
         link=link,
         days=days,

@@ -215,8 +215,8 @@ def register_confirm(token):
             db.session.rollback()
             flash(error.message, "info")
             return redirect(url_for("accounts.login"))
+        _start_session(user)  # the account keeps the language chosen so far
         db.session.commit()
-        _start_session(user)
         message = _("Welcome. Your account is ready and %(email)s is confirmed.", email=user.email)
         flash(_with_attached(message, attached), "success")
         return redirect(url_for("accounts.account_home"))
@@ -280,8 +280,8 @@ def invitation_accept(token):
         except ServiceError as error:
             _copy_error(form, error)
         else:
+            _start_session(user)  # the account keeps the language chosen so far
             db.session.commit()
-            _start_session(user)
             flash(
                 _("Welcome. You now manage %(name)s.", name=invitation.manufacturer.name),
                 "success",

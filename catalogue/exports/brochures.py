@@ -162,7 +162,9 @@ def retry_job(actor, job: ExportJob) -> None:
     if job.status != "failed":
         raise ServiceError(None, _("Only a failed export can be retried."))
     job.status = "queued"
-    job.stage = _("Waiting for a worker")
+    # In the job's language (its requester's), whoever retries it.
+    with force_locale(_language_of(job)):
+        job.stage = _("Waiting for a worker")
     job.progress_done = 0
     job.error = None
     job.started_at = job.finished_at = None

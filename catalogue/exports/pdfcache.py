@@ -4,10 +4,12 @@ A spec sheet or profile is stored (lib/storage.py: "exports/<kind>/<slug>/<versi
 by the version of its content and its language. The version is a hash over every column of the
 rows it shows, the site's address (SITE_URL, printed on it), the print templates and the
 translation catalogues, never anything of the request. Any edit to the product, its approvals,
-performance rows, specimens, documents, category or manufacturer gives a new version, so the next
-request renders afresh; until then the stored file is served as it is. The language is the
-reader's (an interface language: labels translated, facts as entered); each language is a file of
-its own, rendered on its first request (pre-rendering makes the English ones only).
+performance rows, specimens, documents, category or manufacturer, or to the translations of its
+prose (a product's summary, description and intended use, a profile's description: printed in the
+reader's language where there is one) gives a new version, so the next request renders afresh;
+until then the stored file is served as it is. The language is the reader's (an interface
+language: labels translated, facts as entered); each language is a file of its own, rendered on
+its first request (pre-rendering makes the English ones only).
 
 A render never holds a request past PDF_RENDER_WAIT seconds: it runs in a background thread that
 hands the HTML to a render process (exports/renderer.py), killed after PDF_RENDER_TIMEOUT. A
@@ -44,12 +46,13 @@ from markupsafe import Markup
 
 from catalogue.exports import pdf
 from catalogue.exports.renderer import RenderProcess
+from catalogue.extensions import db
 from catalogue.i18n import DEFAULT_LANGUAGE
 from catalogue.lib.dates import utcnow
 from catalogue.lib.storage import Storage, storage
 from catalogue.lib.urls import external_url
 from catalogue.supplies import services as supplies
-from catalogue.supplies.models import Manufacturer, Product
+from catalogue.supplies.models import ContentTranslation, Manufacturer, Product
 from catalogue.supplies.version import catalogue_version
 
 logger = logging.getLogger(__name__)
@@ -94,6 +97,17 @@ def content_version(*rows, extra: tuple = ()) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+def _translations(kind: str, object_id: int) -> list[ContentTranslation]:
+    """The object's prose in the other languages (printed in place of the English): in every
+    language, so that the version stays one for all of them."""
+    stmt = (
+        sa.select(ContentTranslation)
+        .where(ContentTranslation.kind == kind, ContentTranslation.object_id == object_id)
+        .order_by(ContentTranslation.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def _product_rows(product: Product) -> list:
     return [
         product,
@@ -103,6 +117,7 @@ def _product_rows(product: Product) -> list:
         *product.performance,
         *product.specimens,
         *product.documents,
+        *_translations("product", product.id),
     ]
 
 
@@ -447,7 +462,7 @@ def manufacturer_profile(
 
     def rows_of(entry):
         manufacturer, products = entry
-        rows = [manufacturer]
+        rows = [manufacturer, *_translations("manufacturer", manufacturer.id)]
         for product in products:
             rows += [product, product.category, *product.approvals, *product.specimens]
         return rows

@@ -9,6 +9,8 @@ are never translated: only the interface is, from the catalogues in catalogue/tr
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, gettext, refresh
 from flask_login import current_user, user_logged_in
@@ -54,6 +56,12 @@ def known_language(code: str | None) -> str | None:
     return primary if primary in LANGUAGES else None
 
 
+def _english_only() -> bool:
+    return request.blueprint in ENGLISH_ONLY_BLUEPRINTS or request.path.endswith(
+        ENGLISH_ONLY_SUFFIXES
+    )
+
+
 def select_language() -> str:
     """The language of this request (see the module's docstring for the order)."""
     if not has_request_context():
@@ -95,18 +103,22 @@ def text_direction(code: str) -> str:
 
 
 def language_alternates() -> list[tuple[str, str]]:
-    """(hreflang, absolute URL) of this page in each language, for <link rel="alternate">."""
+    """(hreflang, absolute URL) of this page in each language, for <link rel="alternate">: the
+    page's own address (from SITE_URL) with its query, `lang` set or, for x-default, left out."""
     endpoint, view_args = request.endpoint, request.view_args
     if endpoint is None or view_args is None:
         return []
-    args = {**request.args.to_dict(flat=True), **view_args}
-    args.pop(COOKIE_NAME, None)
+    page = url_for(endpoint, _external=True, **view_args)
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != COOKIE_NAME]
     links = [
-        (language_tag(code), url_for(endpoint, _external=True, **args, lang=code))
-        for code in LANGUAGES
+        (language_tag(code), _with_query(page, [*query, (COOKIE_NAME, code)])) for code in LANGUAGES
     ]
-    links.append(("x-default", url_for(endpoint, _external=True, **args)))
+    links.append(("x-default", _with_query(page, query)))
     return links
+
+
+def _with_query(url: str, query: list[tuple[str, str]]) -> str:
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def init_app(app: Flask) -> None:
@@ -143,15 +155,20 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def vary_by_language(response):
-        # Shared caches must not hand one reader's language to another.
-        if response.mimetype == "text/html":
+        # Shared caches must not hand one reader's language to another (pages, suggestions,
+        # feeds, PDFs); what is English for everyone does not vary.
+        if not _english_only():
             response.vary.add("Accept-Language")
             response.vary.add("Cookie")
         return response
 
     @user_logged_in.connect_via(app)
     def keep_choice_on_account(_app, user, **_extra):
-        # The language chosen before signing in stays: the account remembers it from now on.
+        # The language chosen before signing in stays: the account remembers it from now on
+        # (and writes its mail in it). An officer who chose none keeps the one they read now;
+        # makers and staff without a choice read Korean (their mail too), not their browser's.
         chosen = known_language(request.cookies.get(COOKIE_NAME))
-        if chosen and getattr(user, "language", None) != chosen:
+        if chosen is None and user.language is None and user.role == "officer":
+            chosen = current_language()
+        if chosen and user.language != chosen:
             user.language = chosen

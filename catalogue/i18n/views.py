@@ -3,7 +3,7 @@ for a signed-in user, the account's language too (which also decides their e-mai
 
 Visitors who are not signed in switch with a GET form: it only sets their cookie, and their pages
 need no session (nor a CSRF token) for it. Signed-in users post the form with its token, since it
-changes their account.
+changes their account; a GET (a link from elsewhere) changes nothing for them.
 """
 
 from urllib.parse import urlsplit
@@ -32,9 +32,11 @@ def _back_to(target: str | None) -> str:
 def switch_language():
     values = request.form if request.method == "POST" else request.args
     code = known_language(values.get("lang"))
-    if code is None or values.get("lang") != code:
+    if code is None:
         abort(400, description=gettext("Choose one of the languages offered."))
     response = redirect(_back_to(values.get("next")), code=303)
+    if request.method == "GET" and current_user.is_authenticated:
+        return response
     response.set_cookie(
         COOKIE_NAME,
         code,

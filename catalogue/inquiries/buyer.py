@@ -15,11 +15,15 @@ from catalogue.accounts.models import User  # upward on purpose: every feature n
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries.models import (
+    EVENT_ACCEPTED,
+    EVENT_DECLINED,
+    EVENT_REVISION_ASKED,
     Inquiry,
     InquiryLine,
     InquiryMessage,
     Quotation,
     QuotationLine,
+    event_part,
 )
 from catalogue.inquiries.services import (
     _check_open,
@@ -53,7 +57,7 @@ def reply_as_officer(inquiry: Inquiry, body: str, revised_quotation: bool, autho
             inquiry,
             "revision_asked",
             "officer",
-            "The buyer asked for a revised quotation.",
+            event_part(EVENT_REVISION_ASKED),
             actor=author,
         )
     subject = (
@@ -116,7 +120,7 @@ def accept_quotation(inquiry: Inquiry, quotation_id: int, author: User | None) -
         inquiry,
         "accepted",
         "officer",
-        f"Quotation {quotation.label} accepted by the buyer.",
+        event_part(EVENT_ACCEPTED, label=quotation.label),
         actor=author,
     )
     _tell_maker(
@@ -157,7 +161,7 @@ def decline_quotation(
         inquiry,
         "declined",
         "officer",
-        f"Quotation {quotation.label} declined by the buyer: {reason}",
+        event_part(EVENT_DECLINED, label=quotation.label, reason=reason),
         actor=author,
     )
     _tell_maker(
@@ -203,7 +207,7 @@ def timeline(inquiry: Inquiry, *, audience: str) -> list[TimelineEntry]:
         "system": _("Portal"),
     }
     return [
-        TimelineEntry(aware(e.created_at), actors.get(e.actor_kind, ""), e.summary, e.kind)
+        TimelineEntry(aware(e.created_at), actors.get(e.actor_kind, ""), e.text, e.kind)
         for e in inquiry.events
         if e.public or audience == "staff"
     ]

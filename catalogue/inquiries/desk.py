@@ -13,7 +13,17 @@ from catalogue.audit.services import apply_changes
 from catalogue.errors import ServiceError
 from catalogue.extensions import db
 from catalogue.inquiries.links import revoke_maker_link
-from catalogue.inquiries.models import Inquiry
+from catalogue.inquiries.models import (
+    EVENT_CONTACTED,
+    EVENT_FORWARDED_BY_EMAIL,
+    EVENT_IN_INBOX_JOINED,
+    EVENT_MAKER_DECLINED,
+    EVENT_NOTE,
+    EVENT_PASSED_ON,
+    OFFLINE_OUTCOMES,
+    Inquiry,
+    event_part,
+)
 from catalogue.inquiries.services import (
     MAX_MESSAGE,
     _check_open,
@@ -29,22 +39,9 @@ from catalogue.supplies.models import Manufacturer
 
 logger = logging.getLogger(__name__)
 
-# The timeline keeps these in English (forms.py offers them in the reader's language).
-OFFLINE_CHANNELS = {
-    "phone": "by phone",
-    "fax": "by fax",
-    "visit": "in person",
-    "other": "outside the portal",
-}
-OFFLINE_OUTCOMES = {
-    "reached": "The manufacturer has the inquiry and will answer",
-    "not_reached": "Could not reach the manufacturer",
-    "declined": "The manufacturer cannot supply",
-}
 
-
-def _forwarded(actor: User, inquiry: Inquiry, summary: str, told) -> None:
-    """`summary` goes on the timeline (stored in English); `told` is the same news for the
+def _forwarded(actor: User, inquiry: Inquiry, summary: dict, told) -> None:
+    """`summary` goes on the timeline (an event_part); `told` is the same news for the
     buyer's e-mail, a lazy string written in the buyer's language."""
     inquiry.forwarded_by_id = actor.id
     inquiry.escalated_at = None
@@ -76,7 +73,7 @@ def forward_to_contact(actor: User, inquiry: Inquiry, address: str, source: str)
     _forwarded(
         actor,
         inquiry,
-        f"Forwarded by CAC staff to {maker.name} by e-mail.",
+        event_part(EVENT_FORWARDED_BY_EMAIL, maker=maker.name),
         _l("Forwarded by CAC staff to %(maker)s by e-mail.", maker=maker.name),
     )
 
@@ -96,7 +93,7 @@ def forward_by_email(actor: User, inquiry: Inquiry, address: str, note: str | No
     _forwarded(
         actor,
         inquiry,
-        f"Forwarded by CAC staff to {maker} by e-mail.",
+        event_part(EVENT_FORWARDED_BY_EMAIL, maker=maker),
         _l("Forwarded by CAC staff to %(maker)s by e-mail.", maker=maker),
     )
 
@@ -106,7 +103,7 @@ def record_offline_contact(
 ) -> None:
     """Staff reached (or tried to reach) the maker by phone, fax or a visit."""
     _check_open(inquiry)
-    if channel not in OFFLINE_CHANNELS:
+    if channel not in EVENT_CONTACTED:  # one timeline sentence per channel
         raise ServiceError("channel", _("Choose how you contacted the manufacturer."))
     if outcome not in OFFLINE_OUTCOMES:
         raise ServiceError("outcome", _("Choose the outcome."))
@@ -116,15 +113,11 @@ def record_offline_contact(
             "note", _("The note is too long (at most %(num)d characters).", num=MAX_MESSAGE)
         )
     name = inquiry.manufacturer.name
-    detail = f"CAC staff contacted {name} {OFFLINE_CHANNELS[channel]}: {OFFLINE_OUTCOMES[outcome]}."
-    _event(
-        inquiry,
-        "offline_contact",
-        "staff",
-        detail + (f" Note: {note}" if note else ""),
-        actor=actor,
-        public=False,
+    detail = event_part(
+        EVENT_CONTACTED[channel], maker=name, outcome=outcome, labels={"outcome": "offline_outcome"}
     )
+    noted = [event_part(EVENT_NOTE, note=note)] if note else []
+    _event(inquiry, "offline_contact", "staff", detail, *noted, actor=actor, public=False)
     if outcome == "reached":
         if reaches_nobody(inquiry):
             inquiry.route, inquiry.routed_at = "offline", utcnow()
@@ -133,7 +126,7 @@ def record_offline_contact(
         _forwarded(
             actor,
             inquiry,
-            f"Passed on to {name} by CAC staff {OFFLINE_CHANNELS[channel]}.",
+            event_part(EVENT_PASSED_ON[channel], maker=name),
             _passed_on(channel, name),
         )
     elif outcome == "declined":
@@ -141,7 +134,7 @@ def record_offline_contact(
             inquiry,
             "maker_declined",
             "staff",
-            f"{name} told CAC staff it cannot supply this.",
+            event_part(EVENT_MAKER_DECLINED, maker=name),
             actor=actor,
         )
         _close(inquiry, "lost", "staff", actor)
@@ -183,7 +176,7 @@ def route_waiting_inquiries(maker: Manufacturer) -> int:
         inquiry.route, inquiry.routed_at = "portal", utcnow()
         if inquiry.status == "new":
             inquiry.status = "routed"
-        _event(inquiry, "routed", "system", f"In {maker.name}'s portal inbox (the maker joined).")
+        _event(inquiry, "routed", "system", event_part(EVENT_IN_INBOX_JOINED, maker=maker.name))
     return len(waiting)
 
 

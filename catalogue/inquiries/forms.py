@@ -51,8 +51,8 @@ FROM_1_TO_MOST = LazyString(
     lambda: _("From 1 to %(most)s.", most=format_number(MAX_QUANTITY)).replace("%", "%%")
 )
 CHOOSE = _l("Choose…")
-# How staff reached a maker and what came of it, for the staff's choice (the timeline keeps the
-# English wording of desk.OFFLINE_CHANNELS and OFFLINE_OUTCOMES, under the same keys).
+# How staff reached a maker and what came of it, for the staff's choice (the timeline says the
+# same under the same keys: models.EVENT_CONTACTED and OFFLINE_OUTCOMES).
 OFFLINE_CHANNEL_CHOICES = [
     ("phone", _l("by phone")),
     ("fax", _l("by fax")),

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.extensions import Model
+from catalogue.i18n import N_
 from catalogue.lib.dates import utcnow
 from catalogue.lib.money import quantize
 from catalogue.lib.timestamps import TimestampMixin
@@ -108,6 +110,77 @@ QUOTE_UNIT_PLURAL_LABELS = {
     "unit": _l("units"),
     "instrument": _l("instruments"),
 }
+
+
+# What staff heard when they reached a maker outside the portal (the stored value is the key).
+OFFLINE_OUTCOMES = {
+    "reached": _l("The manufacturer has the inquiry and will answer"),
+    "not_reached": _l("Could not reach the manufacturer"),
+    "declined": _l("The manufacturer cannot supply"),
+}
+
+# The timeline's sentences: stored in English in InquiryEvent.summary, and with their values in
+# InquiryEvent.summary_values, so that each reader sees them again in their own language.
+EVENT_FILED = N_("Inquiry sent through the portal.")
+EVENT_IN_INBOX = N_("In %(maker)s's portal inbox.")
+EVENT_IN_INBOX_JOINED = N_("In %(maker)s's portal inbox (the maker joined).")
+EVENT_STAFF_DESK = N_(
+    "%(maker)s is not on the portal yet: CAC staff will forward it within %(num)d business days."
+)
+EVENT_OPENED = N_("Opened by %(maker)s.")
+EVENT_QUOTED = N_("Quotation %(label)s sent by %(maker)s.")
+EVENT_CLOSED = N_("Closed: %(reason)s.")
+EVENT_FORWARDED_BY_EMAIL = N_("Forwarded by CAC staff to %(maker)s by e-mail.")
+EVENT_CONTACTED = {
+    "phone": N_("CAC staff contacted %(maker)s by phone: %(outcome)s."),
+    "fax": N_("CAC staff contacted %(maker)s by fax: %(outcome)s."),
+    "visit": N_("CAC staff contacted %(maker)s in person: %(outcome)s."),
+    "other": N_("CAC staff contacted %(maker)s outside the portal: %(outcome)s."),
+}
+EVENT_PASSED_ON = {
+    "phone": N_("Passed on to %(maker)s by CAC staff by phone."),
+    "fax": N_("Passed on to %(maker)s by CAC staff by fax."),
+    "visit": N_("Passed on to %(maker)s by CAC staff in person."),
+    "other": N_("Passed on to %(maker)s by CAC staff outside the portal."),
+}
+EVENT_NOTE = N_("Note: %(note)s")
+EVENT_MAKER_DECLINED = N_("%(maker)s told CAC staff it cannot supply this.")
+EVENT_REVISION_ASKED = N_("The buyer asked for a revised quotation.")
+EVENT_ACCEPTED = N_("Quotation %(label)s accepted by the buyer.")
+EVENT_DECLINED = N_("Quotation %(label)s declined by the buyer: %(reason)s")
+EVENT_ESCALATED = N_("No first response after %(days)d business days: flagged to CAC staff.")
+EVENT_REMINDED = N_("%(maker)s was reminded by e-mail.")
+# The labels a sentence can name by key (`labels` of an event_part): said in the reader's language.
+EVENT_LABELS = {"closed_reason": CLOSED_REASONS, "offline_outcome": OFFLINE_OUTCOMES}
+
+
+def event_part(message: str, *, labels: dict[str, str] | None = None, **values) -> dict[str, Any]:
+    """One sentence of a timeline entry: its English message, the values of its placeholders
+    (names, references as entered; keys for values that are labels) and, in `labels`, which
+    placeholder holds which kind of label key ({"reason": "closed_reason"})."""
+    part: dict[str, Any] = {"message": message, "values": values}
+    if labels:
+        part["labels"] = labels
+    return part
+
+
+def event_text(parts: list[dict[str, Any]]) -> str:
+    """The sentences in the current language (the English when the page is English)."""
+    return " ".join(_say(part) for part in parts)
+
+
+def _say(part: dict[str, Any]) -> str:
+    message = get_translations().gettext(part["message"])
+    values = dict(part.get("values") or {})
+    for name, kind in (part.get("labels") or {}).items():
+        label = EVENT_LABELS.get(kind, {}).get(str(values.get(name)))
+        if label is not None:
+            values[name] = str(label)
+    for name, value in values.items():
+        # Names like "Maker Inc." end a sentence already: no second full stop after them.
+        if isinstance(value, str) and value.endswith("."):
+            message = message.replace(f"%({name})s.", f"%({name})s")
+    return message % values
 
 
 class ReferenceCounter(Model):
@@ -262,12 +335,43 @@ class InquiryEvent(Model):
     )  # officer | manufacturer | staff | system
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     summary: Mapped[str] = mapped_column(sa.String(1000))
+    # The sentences of `summary` with their values (see event_part), to say it again in the
+    # reader's language; None for events recorded before, which show their English.
+    summary_values: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     # False for staff-only notes (the details of a phone call); the buyer sees the rest.
     public: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="events")
     actor = relationship("User")
+
+    @property
+    def text(self) -> str:
+        """The timeline line in the reader's language; the stored English if it cannot be
+        said again (an older event, or a catalogue whose placeholders do not fit)."""
+        if not self.summary_values:
+            return self.summary
+        try:
+            return event_text(self.summary_values)
+        except (KeyError, TypeError, ValueError):
+            return self.summary
+
+    def redact_values(self, redact) -> None:
+        """Apply `redact` (text -> text) to the values as entered, not to label keys."""
+        if not self.summary_values:
+            return
+        self.summary_values = [
+            {
+                **part,
+                "values": {
+                    name: redact(value)
+                    if isinstance(value, str) and name not in part.get("labels", {})
+                    else value
+                    for name, value in part.get("values", {}).items()
+                },
+            }
+            for part in self.summary_values
+        ]
 
 
 class Quotation(Model):

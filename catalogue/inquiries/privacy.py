@@ -62,6 +62,7 @@ def anonymise_inquiry(actor, inquiry: Inquiry) -> None:
             quotation.decision_reason = REMOVED_ON_REQUEST  # the buyer's reason for declining
     for event in inquiry.events:
         event.summary = redact(event.summary, parts)  # staff notes of a call may name them
+        event.redact_values(lambda text: redact(text, parts))
     # The tracking link stops working: no nonce to derive it from, and a hash nothing matches.
     inquiry.tracking_nonce = None
     inquiry.tracking_token_hash = hash_token(secrets.token_hex(32))

@@ -36,12 +36,20 @@ from catalogue.inquiries.links import (
 )
 from catalogue.inquiries.models import (
     CLOSED_REASONS,
+    EVENT_CLOSED,
+    EVENT_FILED,
+    EVENT_IN_INBOX,
+    EVENT_OPENED,
+    EVENT_QUOTED,
+    EVENT_STAFF_DESK,
     Inquiry,
     InquiryEvent,
     InquiryLine,
     InquiryMessage,
     Quotation,
     ReferenceCounter,
+    event_part,
+    event_text,
 )
 from catalogue.lib.dates import add_business_days, aware, utcnow
 from catalogue.lib.urls import external_url
@@ -240,7 +248,7 @@ def file_inquiries(
         ]
         db.session.add(inquiry)
         db.session.flush()
-        _event(inquiry, "filed", "officer", "Inquiry sent through the portal.", actor=officer)
+        _event(inquiry, "filed", "officer", event_part(EVENT_FILED), actor=officer)
         _route(inquiry, portal_users.get(maker_id, []))
         filed.inquiries.append((inquiry, token))
 
@@ -302,17 +310,17 @@ def _portal_users(maker_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _sentence(text: str) -> str:
-    """End with one full stop: names like "Maker Inc." end a sentence already."""
-    return text if text.endswith(".") else text + "."
-
-
-def _event(inquiry, kind, actor_kind, summary, *, actor=None, public=True) -> InquiryEvent:
+def _event(inquiry, kind, actor_kind, *parts, actor=None, public=True) -> InquiryEvent:
+    """A timeline entry of one or more sentences (event_part): stored in English, with the
+    values that say it again in each reader's language."""
+    with force_locale(DEFAULT_LANGUAGE):
+        summary = event_text(list(parts))
     event = InquiryEvent(
         inquiry=inquiry,
         kind=kind,
         actor_kind=actor_kind,
         summary=summary,
+        summary_values=list(parts),
         public=public,
         actor_id=actor.id if actor is not None else None,
     )
@@ -326,7 +334,7 @@ def _route(inquiry: Inquiry, portal_users: list[str]) -> None:
     assert maker is not None  # a foreign key
     if portal_users:
         inquiry.route, inquiry.status, inquiry.routed_at = "portal", "routed", utcnow()
-        _event(inquiry, "routed", "system", f"In {maker.name}'s portal inbox.")
+        _event(inquiry, "routed", "system", event_part(EVENT_IN_INBOX, maker=maker.name))
         for address in portal_users:
             queue_email(
                 address,
@@ -348,8 +356,7 @@ def _route(inquiry: Inquiry, portal_users: list[str]) -> None:
             inquiry,
             "staff_desk",
             "system",
-            f"{maker.name} is not on the portal yet: CAC staff will forward it within "
-            f"{ANSWER_WITHIN_BUSINESS_DAYS} business days.",
+            event_part(EVENT_STAFF_DESK, maker=maker.name, num=ANSWER_WITHIN_BUSINESS_DAYS),
         )
         for address in staff_addresses():
             queue_email(
@@ -488,7 +495,7 @@ def mark_read(inquiry: Inquiry, actor: User | None = None) -> None:
             inquiry,
             "read",
             "manufacturer",
-            _sentence(f"Opened by {inquiry.manufacturer.name}"),
+            event_part(EVENT_OPENED, maker=inquiry.manufacturer.name),
             actor=actor,
         )
 
@@ -529,7 +536,7 @@ def record_quotation(inquiry: Inquiry, quotation: Quotation, actor: User | None)
         inquiry,
         "quoted",
         "manufacturer",
-        _sentence(f"Quotation {quotation.label} sent by {inquiry.manufacturer.name}"),
+        event_part(EVENT_QUOTED, label=quotation.label, maker=inquiry.manufacturer.name),
         actor=actor,
     )
     db.session.add(
@@ -559,9 +566,8 @@ def _close(inquiry: Inquiry, reason: str, actor_kind: str, actor: User | None) -
     inquiry.status = "closed"
     inquiry.closed_reason = reason
     inquiry.closed_at = utcnow()
-    with force_locale(DEFAULT_LANGUAGE):  # the timeline keeps its English wording
-        summary = f"Closed: {CLOSED_REASONS[reason]}."
-    _event(inquiry, "closed", actor_kind, summary, actor=actor)
+    closed = event_part(EVENT_CLOSED, reason=reason, labels={"reason": "closed_reason"})
+    _event(inquiry, "closed", actor_kind, closed, actor=actor)
 
 
 # Who may close an inquiry, and for which reasons.

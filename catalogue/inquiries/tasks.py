@@ -19,7 +19,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from catalogue.extensions import db
 from catalogue.inquiries import desk, services
-from catalogue.inquiries.models import Inquiry, JobRun
+from catalogue.inquiries.models import (
+    EVENT_ESCALATED,
+    EVENT_REMINDED,
+    Inquiry,
+    JobRun,
+    event_part,
+)
 from catalogue.lib.dates import add_business_days, aware, utcnow
 from catalogue.lib.jobs import PeriodicJob
 from catalogue.lib.urls import external_url
@@ -55,7 +61,7 @@ def escalate_overdue(now: datetime | None = None) -> dict[str, int]:
                 inquiry,
                 "escalated",
                 "system",
-                f"No first response after {days} business days: flagged to CAC staff.",
+                event_part(EVENT_ESCALATED, days=days),
                 public=False,
             )
             counts["escalated"] += 1
@@ -77,7 +83,7 @@ def escalate_overdue(now: datetime | None = None) -> dict[str, int]:
                 inquiry,
                 "reminded",
                 "system",
-                f"{inquiry.manufacturer.name} was reminded by e-mail.",
+                event_part(EVENT_REMINDED, maker=inquiry.manufacturer.name),
                 public=False,
             )
             counts["reminded"] += 1

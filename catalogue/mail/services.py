@@ -27,7 +27,8 @@ ROLE_LANGUAGES = {"manufacturer": "ko", "staff": "ko"}
 
 def account_language(address: str) -> str | None:
     """The language of mail to the account with this address: the one its user chose, else
-    Korean for makers and staff, else English; None if no account has the address."""
+    Korean for makers and staff; None if no account has the address or an officer chose none
+    (then the request's language decides, see `mail_language`)."""
     from catalogue.accounts.models import User  # upward on purpose: mail is below accounts
 
     user = db.session.scalar(
@@ -38,7 +39,7 @@ def account_language(address: str) -> str | None:
     )
     if user is None:
         return None
-    return known_language(user.language) or ROLE_LANGUAGES.get(user.role) or DEFAULT_LANGUAGE
+    return known_language(user.language) or ROLE_LANGUAGES.get(user.role)
 
 
 def mail_language(address: str, language: str | None = None) -> str:

@@ -188,3 +188,36 @@ def test_glossary_links_only_abbreviations_on_pages_in_other_languages(seeded_cl
     assert "#sensitivity" in english and "#ppa-npa" in english and "#mfds" in english
     other = link_terms(html, "/glossary", abbreviations_only=True)
     assert "#sensitivity" not in other and "#ppa-npa" in other and "#mfds" in other
+
+
+def test_an_invitation_goes_in_korean_whatever_the_inviting_staff_members_language(
+    client, make_user, make_manufacturer, login
+):
+    import sqlalchemy as sa
+
+    from catalogue.mail.models import OutboundEmail
+
+    maker = make_manufacturer(name="Invited Bio Inc.")
+    login(make_user(role="staff", language="fr"))
+
+    response = client.post(
+        f"/staff/manufacturers/{maker.id}/invitations",
+        data={"email": "new.user@invited.example"},
+        headers={"Accept-Language": "fr"},
+    )
+
+    assert response.status_code == 302
+    (message,) = db.session.scalars(
+        sa.select(OutboundEmail).where(OutboundEmail.to_address == "new.user@invited.example")
+    ).all()
+    # The invited user has no account, so no language of their own: a maker's user reads Korean.
+    assert message.subject == "CAC 포털에서 Invited Bio Inc.을(를) 관리하도록 초대합니다"
+    assert message.body_text.startswith("안녕하십니까.")
+    assert (
+        "포털 직원이 CAC 의료물품 수출 포털에서 Invited Bio Inc.을(를) 관리하도록"
+        in message.body_text
+    )
+    assert "Invited Bio Inc." in message.body_text  # the company's name as entered
+    assert "Bonjour" not in message.body_text and "Hello" not in message.body_text
+    # The staff member who sent it is told in their own language.
+    assert "Invitation envoyée" in client.get(response.headers["Location"]).get_data(as_text=True)

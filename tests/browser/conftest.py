@@ -39,7 +39,10 @@ with app.app_context():
         ("staff@browser.example", "staff", None),
         ("qa@sd-biosensor.example", "manufacturer", maker.id),
     ):
-        user = User(email=email, role=role, manufacturer_id=maker_id, name=email.split("@")[0])
+        # Both chose English (makers and staff read Korean by default): the journeys read
+        # their e-mails in English.
+        name = email.split("@")[0]
+        user = User(email=email, role=role, manufacturer_id=maker_id, name=name, language="en")
         user.set_password({password!r})
         db.session.add(user)
     db.session.commit()

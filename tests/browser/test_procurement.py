@@ -4,6 +4,9 @@ compared side by side, one accepted and one declined; mail through the SMTP test
 import re
 import time
 from datetime import date, timedelta
+from email.header import decode_header, make_header
+
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 
@@ -19,7 +22,7 @@ def _wait_for_mail(server, address: str, subject: str, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for message in server.mail.to(address):
-            if subject in message["Subject"]:
+            if subject in str(make_header(decode_header(message["Subject"]))):
                 return message.get_payload(decode=True).decode()
         time.sleep(0.5)
     raise AssertionError(f"no mail to {address} with {subject!r}")
@@ -33,11 +36,13 @@ def test_basket_to_accepted_quotation_across_two_routes(new_page, live_server):
     server = live_server
     # The officer puts two makers' products in one basket and files one inquiry.
     officer = new_page()
-    for slug in (ON_PORTAL, NOT_ON_PORTAL):
+    for count, slug in enumerate((ON_PORTAL, NOT_ON_PORTAL), start=1):
         officer.goto(f"{server.url}/supplies/products/{slug}")
         officer.locator("main").get_by_role(
             "button", name=re.compile("^Add to inquiry")
         ).first.click()
+        # Added in place (fetch): leaving the page before the answer could cancel it.
+        expect(officer.locator("#basket-count")).to_have_text(str(count))
     officer.goto(f"{server.url}/inquiry/new")
     officer.locator("#lines-0-quantity").fill("5000")
     officer.locator("#lines-1-quantity").fill("2000")
@@ -100,7 +105,8 @@ def test_basket_to_accepted_quotation_across_two_routes(new_page, live_server):
     assert "60.00 USD per kit of 25 tests" in card and "200 kits × 55.00 USD" in card
 
     # Maker 2 quotes through the e-mailed link, without an account.
-    notice = _wait_for_mail(server, SEEGENE_ADDRESS, f"New inquiry {seegene_reference}")
+    # A maker off the portal is written to in Korean: "New inquiry ...".
+    notice = _wait_for_mail(server, SEEGENE_ADDRESS, f"새 구매 문의 {seegene_reference}")
     respond = re.search(r"https?://\S+/inquiry/respond/\S+", notice).group(0)
     seegene = new_page()
     seegene.goto(respond)
@@ -137,7 +143,7 @@ def test_basket_to_accepted_quotation_across_two_routes(new_page, live_server):
     seegene.reload()
     assert "Declined by the buyer" in seegene.locator(".quotation").first.inner_text()
     _wait_for_mail(server, server.maker_email, "Quotation v1 accepted")
-    _wait_for_mail(server, SEEGENE_ADDRESS, "Quotation v1 declined")
+    _wait_for_mail(server, SEEGENE_ADDRESS, "견적서 v1 거절")  # "Quotation v1 declined"
 
     # Staff metrics reflect the answers.
     staff.goto(f"{server.url}/staff/inquiries/")

@@ -159,3 +159,135 @@ def test_a_staff_brochure_is_in_the_language_of_the_staff_members_request(
     download.close()
     assert flat("Généré le") in text  # the cover, in French
     assert "AlphaPCRKit" in text and "Diagnostics" in text  # facts and the title as entered
+
+
+# --- Content translations: the prose in the reader's language, else English that says so ------
+
+DESCRIPTION = "One-step real-time RT-PCR kit for SARS-CoV-2 in upper respiratory specimens."
+DESCRIPTION_FR = "Kit RT-PCR en temps réel en une étape pour le SARS-CoV-2."
+INTENDED_USE = "For professional use in clinical laboratories."
+PROFILE_TEXT = "Alpha Bio makes molecular diagnostics in Osong."
+PROFILE_TEXT_FR = "Alpha Bio fabrique des diagnostics moléculaires à Osong."
+
+
+@pytest.fixture
+def described(product):
+    """The sheet's product with English prose, its description translated into French."""
+    from catalogue.supplies.translations import save_translations
+
+    product.description = DESCRIPTION
+    product.intended_use = INTENDED_USE
+    product.manufacturer.description = PROFILE_TEXT
+    db.session.flush()
+    save_translations(None, product, "fr", {"description": DESCRIPTION_FR})
+    save_translations(None, product.manufacturer, "fr", {"description": PROFILE_TEXT_FR})
+    db.session.commit()
+    return product
+
+
+def test_a_french_sheet_prints_the_french_description(client, described, rendered_html):
+    text = flat(pdf_text(client.get(f"{SHEET}?lang=fr").data))
+
+    assert flat(DESCRIPTION_FR) in text
+    assert flat(DESCRIPTION) not in text
+    # The intended use has no French text: English, marked as such for the reader and the
+    # screen reader.
+    assert flat(INTENDED_USE) in text
+    assert flat("Disponible en anglais uniquement.") in text
+    assert f'<p lang="en" dir="ltr">{INTENDED_USE}</p>' in rendered_html[-1]
+    assert f"<p>{DESCRIPTION_FR}</p>" in rendered_html[-1]
+
+
+def test_a_russian_sheet_prints_the_english_text_with_a_note(client, described, rendered_html):
+    text = flat(pdf_text(client.get(f"{SHEET}?lang=ru").data))
+
+    assert flat(DESCRIPTION) in text and flat(DESCRIPTION_FR) not in text
+    assert flat("Доступно только на английском языке.") in text
+    assert f'<p lang="en" dir="ltr">{DESCRIPTION}</p>' in rendered_html[-1]
+
+
+def test_the_english_sheet_has_no_note(client, described):
+    text = flat(pdf_text(client.get(SHEET).data))
+
+    assert flat(DESCRIPTION) in text
+    assert "AvailableinEnglishonly" not in text
+
+
+def test_editing_a_translation_gives_a_new_version_of_the_sheet(client, described, rendered_html):
+    from catalogue.supplies.translations import save_translations
+
+    first = client.get(f"{SHEET}?lang=fr")
+    english = client.get(SHEET)
+    save_translations(None, described, "fr", {"description": "Kit RT-PCR, nouvelle version."})
+    db.session.commit()
+
+    again = client.get(f"{SHEET}?lang=fr")
+
+    assert again.headers["ETag"] != first.headers["ETag"]
+    assert flat("Kit RT-PCR, nouvelle version.") in flat(pdf_text(again.data))
+    # One version for every language: the English sheet is stored afresh too.
+    assert client.get(SHEET).headers["ETag"] != english.headers["ETag"]
+    assert len(rendered_html) == 4
+
+
+def test_a_french_profile_prints_the_french_company_text(client, described, rendered_html):
+    french = flat(pdf_text(client.get(f"{PROFILE}?lang=fr").data))
+    russian = flat(pdf_text(client.get(f"{PROFILE}?lang=ru").data))
+
+    assert flat(PROFILE_TEXT_FR) in french and flat(PROFILE_TEXT) not in french
+    assert flat(PROFILE_TEXT) in russian and flat("Доступно только на английском языке.") in russian
+
+
+def test_a_profile_translation_gives_a_new_version_of_the_profile(client, described):
+    from catalogue.supplies.translations import save_translations
+
+    first = client.get(f"{PROFILE}?lang=fr")
+    save_translations(None, described.manufacturer, "fr", {"description": "Nouveau texte."})
+    db.session.commit()
+
+    again = client.get(f"{PROFILE}?lang=fr")
+
+    assert again.headers["ETag"] != first.headers["ETag"]
+    assert "Nouveautexte." in flat(pdf_text(again.data))
+
+
+def test_a_french_brochure_prints_the_french_prose(client, make_user, login, described):
+    from catalogue.supplies.translations import save_translations
+
+    described.summary = "Real-time PCR for SARS-CoV-2."
+    save_translations(None, described, "fr", {"summary": "PCR en temps réel pour le SARS-CoV-2."})
+    db.session.commit()
+    login(make_user(role="staff"))
+
+    client.post("/staff/exports/", data={}, headers={"Accept-Language": "fr"})
+
+    job = db.session.scalars(sa.select(ExportJob).order_by(ExportJob.id.desc())).first()
+    assert job.status == "done", job.error
+    download = client.get(f"/staff/exports/{job.id}/download")
+    text = flat(pdf_text(download.data))
+    download.close()
+    assert flat("PCR en temps réel pour le SARS-CoV-2.") in text
+    assert flat(PROFILE_TEXT_FR) in text
+    assert flat("Real-time PCR for SARS-CoV-2.") not in text
+
+
+def test_a_retried_brochure_waits_in_its_own_language(
+    client, make_user, login, product, monkeypatch
+):
+    def broken(html, on_page=None):
+        raise RuntimeError("out of memory")
+
+    login(make_user(role="staff"))
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
+    client.post("/staff/exports/", data={}, headers={"Accept-Language": "fr"})
+    job = db.session.scalars(sa.select(ExportJob).order_by(ExportJob.id.desc())).first()
+    assert job.status == "failed"
+    monkeypatch.setattr(tasks, "submit", lambda job: None)  # left queued, to read its stage
+
+    # Retried by a staff member reading Korean: the job's stage stays in French.
+    response = client.post(f"/staff/exports/{job.id}/retry", headers={"Accept-Language": "ko"})
+
+    assert response.status_code == 302
+    db.session.refresh(job)
+    assert job.status == "queued"
+    assert job.stage == "En attente d'un processus de traitement"

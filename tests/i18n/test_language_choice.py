@@ -159,3 +159,58 @@ def test_machine_readable_answers_stay_english(client, world):
     assert csv.get_data() == english
     page = client.get("/open-data/", headers=french).get_data(as_text=True)
     assert 'lang="fr"' in _html_tag(page)
+
+
+@pytest.mark.parametrize("query", ["_external=1", "endpoint=x", "_method=POST", "_anchor=x"])
+def test_odd_query_arguments_do_not_break_the_language_links(client, query):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    alternates = re.findall(r'hreflang="fr" href="([^"]+)"', page)
+    assert alternates and "#" not in alternates[0]
+
+
+def test_repeated_filters_stay_in_the_language_links(client):
+    page = client.get("/supplies/products/?specimen=nasal&specimen=saliva").get_data(as_text=True)
+    (french,) = re.findall(r'hreflang="fr" href="([^"]+)"', page)
+    assert "specimen=nasal" in french and "specimen=saliva" in french
+
+
+@pytest.mark.parametrize("code", ["zh-Hans", "FR", "es-MX"])
+def test_the_switcher_takes_the_tags_pages_use(client, code):
+    response = client.get("/language", query_string={"lang": code, "next": "/"})
+    assert response.status_code == 303
+    assert client.get_cookie("lang").value in ("zh", "fr", "es")
+
+
+def test_a_link_from_elsewhere_does_not_change_a_signed_in_users_language(client, make_user, login):
+    user = login(make_user(role="staff", language="ko"))
+    response = client.get("/language?lang=ar&next=/")
+    assert response.status_code == 303
+    assert client.get_cookie("lang") is None
+    db.session.refresh(user)
+    assert user.language == "ko"
+
+
+def test_an_officer_signing_in_without_a_choice_keeps_the_language_they_read(client, make_user):
+    user = make_user(role="officer", email="lectora@example.org")
+    client.post(
+        "/account/login",
+        data={"email": "lectora@example.org", "password": DEFAULT_PASSWORD},
+        headers={"Accept-Language": "es"},
+    )
+    db.session.refresh(user)
+    assert user.language == "es"  # so their mail is in Spanish too
+
+
+def test_a_maker_signing_in_without_a_choice_stays_korean_for_mail(client, make_user, world):
+    user = make_user(
+        role="manufacturer", email="maker@example.org", manufacturer_id=world.maker_a.id
+    )
+    client.post(
+        "/account/login",
+        data={"email": "maker@example.org", "password": DEFAULT_PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    db.session.refresh(user)
+    assert user.language is None

@@ -48,7 +48,8 @@ def test_officer_writing_in_spanish_gets_spanish_and_the_maker_korean(
     assert subject == f"Su consulta {inquiry.reference}"
     assert body.startswith("Estimado/a Ana Souza:")
     assert "Gracias por su consulta" in body
-    assert f"5000 pruebas de {world.product_a.name}" in body  # the product's name as entered
+    # The quantity in Spanish figures, the product's name as entered.
+    assert f"5.000 pruebas de {world.product_a.name}" in body
     assert f"En la bandeja de entrada de {world.maker_a.name} en el portal" in body
     assert "Seguimiento y respuesta: http" in body and "/inquiry/track/" in body
     assert "Thank you for your inquiry" not in body
@@ -59,8 +60,9 @@ def test_officer_writing_in_spanish_gets_spanish_and_the_maker_korean(
     assert subject == f"새 구매 문의 {inquiry.reference} (Recife City Health Department)"
     assert f"구매자가 {world.maker_a.name}에 문의를 보냈습니다" in body
     assert f"문의 번호: {inquiry.reference}" in body
-    assert "Ana Souza, Procurement officer — Recife City Health Department, Recife (BR)" in body
-    assert f"{world.product_a.name} 5000 테스트" in body
+    # The country by its Korean name, not its code; the quantity in Korean figures.
+    assert "Ana Souza, Procurement officer — Recife City Health Department, Recife (브라질)" in body
+    assert f"{world.product_a.name} 5,000 테스트" in body
     assert "제조사 포털에서 답변하십시오" in body
     assert f"/portal/inquiries/{inquiry.id}" in body
     assert "A buyer has sent" not in body
@@ -97,7 +99,8 @@ def test_a_maker_off_the_portal_is_mailed_in_korean_with_its_private_link(
     # The officer is told in Spanish how it travels.
     officer_body = _body(smtp_server.inbox.to(BUYER)[0])
     assert "Mail Maker Co., Ltd." in officer_body
-    assert "Estado actual: En envío por correo electrónico a Mail Maker Co., Ltd.." in officer_body
+    # One full stop after a name that ends with one.
+    assert "Estado actual: En envío por correo electrónico a Mail Maker Co., Ltd.\n" in officer_body
 
 
 def test_the_maker_sees_the_officers_language_on_the_inquiry(client, login, world):
@@ -117,7 +120,7 @@ def test_without_a_language_english_stays_word_for_word(client, login, world, sm
     assert inquiry.language == "en"
     body = _body(smtp_server.inbox.to(BUYER)[0])
     assert body.startswith("Dear Ana Souza,\n\nThank you for your inquiry.")
-    assert f"  5000 tests of {world.product_a.name}\n" in body
+    assert f"  5,000 tests of {world.product_a.name}\n" in body
     assert body.rstrip().endswith(
         "CAC Medical Supplies Export Portal — Seoul Metropolitan Government"
     )
@@ -141,3 +144,30 @@ def test_the_makers_reminder_is_dated_the_korean_way(client, login, world, smtp_
     filed_on = format_date(inquiry.created_at.date(), "long", locale="ko")  # "2026년 12월 1일"
     assert filed_on in _body(reminder) and filed_on not in _body(notice)
     assert inquiry.created_at.strftime("%B") not in _body(reminder)  # no English month name
+
+
+def test_the_staff_digest_names_the_country_in_korean(
+    client, login, world, make_manufacturer, make_product
+):
+    from catalogue.inquiries.tasks import send_daily_digest
+    from catalogue.mail.models import OutboundEmail
+
+    maker = make_manufacturer(slug="desk-maker", name="Desk Maker Co., Ltd.")
+    make_product(slug="desk-kit", name="Desk Rapid Kit", manufacturer=maker)
+    db.session.commit()
+    (inquiry,) = _file_in_spanish(client, login, [("desk-kit", 2500)])
+    assert inquiry.route == "staff_desk"
+
+    assert send_daily_digest() is True
+
+    (digest,) = db.session.scalars(
+        sa.select(OutboundEmail).where(OutboundEmail.kind == "inquiry_digest")
+    ).all()
+    assert digest.to_address == world.staff.email
+    assert "Recife City Health Department(브라질)" in digest.body_text
+    assert "(BR)" not in digest.body_text
+    # The desk's own notice names it and counts the tests the Korean way too.
+    (desk,) = db.session.scalars(
+        sa.select(OutboundEmail).where(OutboundEmail.kind == "inquiry_staff_desk")
+    ).all()
+    assert "(브라질)" in desk.body_text and "Desk Rapid Kit 2,500 테스트" in desk.body_text
