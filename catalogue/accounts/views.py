@@ -25,7 +25,7 @@ from wtforms import ValidationError
 from catalogue.accounts import forms, services
 from catalogue.errors import ServiceError, handle_http_error
 from catalogue.extensions import db, limiter
-from catalogue.i18n import COOKIE_MAX_AGE, COOKIE_NAME, LANGUAGES, current_language
+from catalogue.i18n import LANGUAGES, current_language, remember_language
 from catalogue.i18n.formats import country_name
 from catalogue.inquiries import buyer
 from catalogue.inquiries import pages as inquiry_pages
@@ -360,14 +360,7 @@ def language_update():
     current_user.language = code
     db.session.commit()
     response = redirect(url_for("accounts.account_home"), code=303)
-    response.set_cookie(
-        COOKIE_NAME,
-        code,
-        max_age=COOKIE_MAX_AGE,
-        samesite="Lax",
-        httponly=True,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-    )
+    remember_language(response, code)
     # The page after the redirect is in the new language, and so is this message.
     with force_locale(code):
         flash(

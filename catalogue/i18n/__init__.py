@@ -90,6 +90,18 @@ def site_name() -> str:
     return gettext(name) if name == DEFAULT_SITE_NAME else name
 
 
+def remember_language(response, code: str) -> None:
+    """Set the visitor's `lang` cookie on `response`: their choice only, nothing that tracks."""
+    response.set_cookie(
+        COOKIE_NAME,
+        code,
+        max_age=COOKIE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
 def current_language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 

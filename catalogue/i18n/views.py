@@ -8,12 +8,12 @@ changes their account; a GET (a link from elsewhere) changes nothing for them.
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from catalogue.extensions import db
-from catalogue.i18n import COOKIE_MAX_AGE, COOKIE_NAME, known_language
+from catalogue.i18n import COOKIE_NAME, known_language, remember_language
 
 bp = Blueprint("i18n", __name__)
 
@@ -37,14 +37,7 @@ def switch_language():
     response = redirect(_back_to(values.get("next")), code=303)
     if request.method == "GET" and current_user.is_authenticated:
         return response
-    response.set_cookie(
-        COOKIE_NAME,
-        code,
-        max_age=COOKIE_MAX_AGE,
-        samesite="Lax",
-        httponly=True,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-    )
+    remember_language(response, code)
     if request.method == "POST" and current_user.is_authenticated:
         current_user.language = code
         db.session.commit()
