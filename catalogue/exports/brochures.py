@@ -49,7 +49,7 @@ RENDER_TIMEOUT = 20 * 60
 def brochure_choices() -> dict:
     """What the brochure form offers: categories, authorities and makers with published products."""
     return {
-        "categories": [(c.slug, c.name) for c, n in supplies.categories_with_counts() if n],
+        "categories": [(c.slug, c.label) for c, n in supplies.categories_with_counts() if n],
         "authorities": list(AUTHORITIES.items()),
         "manufacturers": [(m.slug, m.name) for m, n in supplies.list_manufacturers() if n],
     }

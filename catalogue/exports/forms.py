@@ -1,5 +1,6 @@
 """The staff brochure form."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
@@ -11,17 +12,17 @@ def _strip(value):
 
 class BrochureForm(FlaskForm):
     title = StringField(
-        "Title on the cover", validators=[Optional(), Length(max=120)], filters=[_strip]
+        _l("Title on the cover"), validators=[Optional(), Length(max=120)], filters=[_strip]
     )
-    category = SelectField("Category", choices=[], validators=[Optional()])
-    authority = SelectField("Approval held", choices=[], validators=[Optional()])
+    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    authority = SelectField(_l("Approval held"), choices=[], validators=[Optional()])
     manufacturers = SelectMultipleField(
-        "Manufacturers", choices=[], validators=[Optional()], render_kw={"size": 10}
+        _l("Manufacturers"), choices=[], validators=[Optional()], render_kw={"size": 10}
     )
 
     def set_choices(self, choices: dict) -> None:
-        self.category.choices = [("", "All categories"), *choices["categories"]]
-        self.authority.choices = [("", "Any approval or none"), *choices["authorities"]]
+        self.category.choices = [("", _l("All categories")), *choices["categories"]]
+        self.authority.choices = [("", _l("Any approval or none")), *choices["authorities"]]
         self.manufacturers.choices = choices["manufacturers"]
 
     def parameters(self) -> dict:

@@ -178,7 +178,8 @@ def init_app(app: Flask) -> None:
     def keep_choice_on_account(_app, user, **_extra):
         # The language chosen before signing in stays: the account remembers it from now on
         # (and writes its mail in it). An officer who chose none keeps the one they read now;
-        # makers and staff without a choice read Korean (their mail too), not their browser's.
+        # makers and staff who chose none keep none: their pages follow their browser, their
+        # mail is Korean (mail/services.py).
         chosen = known_language(request.cookies.get(COOKIE_NAME))
         if chosen is None and user.language is None and user.role == "officer":
             chosen = current_language()

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -59,6 +60,17 @@ OFFLINE_CHANNEL_CHOICES = [
     ("visit", _l("in person")),
     ("other", _l("outside the portal")),
 ]
+
+
+class SubForm(Form):
+    """A form inside a form (a line of an inquiry or a quotation): WTForms' own messages ("Not a
+    valid integer value.") in the reader's language, as FlaskForm gives them."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations
+
+
 OFFLINE_OUTCOME_CHOICES = [
     ("reached", _l("The manufacturer has the inquiry and will answer")),
     ("not_reached", _l("Could not reach the manufacturer")),
@@ -66,7 +78,7 @@ OFFLINE_OUTCOME_CHOICES = [
 ]
 
 
-class LineForm(Form):
+class LineForm(SubForm):
     product = HiddenField(validators=[DataRequired()])
     quantity = IntegerField(
         _l("Quantity"),
@@ -145,14 +157,14 @@ class ReplyForm(FlaskForm):
     revised_quotation = BooleanField(_l("Ask for a revised quotation"))
 
 
-class TierForm(Form):
+class TierForm(SubForm):
     min_quantity = IntegerField(
         _l("From quantity"), validators=[Optional(), NumberRange(1, MAX_QUANTITY)]
     )
     unit_price = DecimalField(_l("Price per unit"), places=None, validators=[Optional()])
 
 
-class QuotationLineForm(Form):
+class QuotationLineForm(SubForm):
     unit = SelectField(_l("Price per"), choices=list(QUOTE_UNIT_LABELS.items()), default="kit")
     pack_size = IntegerField(
         _l("Tests per unit"),

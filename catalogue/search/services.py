@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from catalogue.extensions import db
+from catalogue.i18n.formats import country_name
 from catalogue.search.indexer import current_index
 from catalogue.search.query import SORTS, Hit, Results
 from catalogue.search.registry import REGISTRY
@@ -37,6 +38,11 @@ class ResultItem:
     label: str
     url: str
     product: Product | None = None
+
+    @property
+    def title(self):
+        """A category's name is the portal's own heading: in the reader's language."""
+        return category_label(self.hit.title) if self.hit.type == "category" else self.hit.title
 
     @property
     def subtitle(self) -> str:
@@ -227,7 +233,7 @@ def _database_search(
                 "manufacturer",
                 m.slug,
                 m.name,
-                m.location or "Republic of Korea",
+                m.location or country_name("KR") or "",
                 Markup(""),
                 0.0,
             )

@@ -133,7 +133,7 @@ class ProductForm(VersionedForm):
     category_id = SelectField(_l("Category"), coerce=int, validators=[DataRequired()])
     technology = SelectField(
         _l("Technology"),
-        choices=[("", _l("Not stated"))] + [(t, t) for t in TECHNOLOGIES],
+        choices=[("", _l("Not stated"))] + [(t, _l(t)) for t in TECHNOLOGIES],
         validators=[Optional()],
     )
     summary = StringField(_l("One-line summary"), validators=[Optional(), Length(max=400)])
@@ -144,7 +144,7 @@ class ProductForm(VersionedForm):
         _l("Targets (genes or antigens, comma-separated)"), validators=[Optional(), Length(max=300)]
     )
     specimen_types = MultiCheckboxField(
-        _l("Specimen types"), choices=[(s, s) for s in SPECIMEN_TYPES], validators=[Optional()]
+        _l("Specimen types"), choices=[(s, _l(s)) for s in SPECIMEN_TYPES], validators=[Optional()]
     )
     limit_of_detection = StringField(
         _l("Limit of detection"), validators=[Optional(), Length(max=200)]
@@ -522,6 +522,6 @@ def product_form(**kwargs) -> ProductForm:
 
     form = ProductForm(**kwargs)
     categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
-    form.category_id.choices = [(c.id, c.name) for c in categories]
+    form.category_id.choices = [(c.id, c.label) for c in categories]
     form.price_currency.choices = [("", _("Choose…")), *currency_choices()]
     return form

@@ -76,27 +76,39 @@ CATEGORY_KINDS = {
     "specimen_collection": _l("Specimen collection"),
     "equipment": _l("Instruments and equipment"),
 }
+# The portal's own vocabularies (stored in English; shown in the reader's language).
 SPECIMEN_TYPES = (
-    "nasopharyngeal swab",
-    "oropharyngeal swab",
-    "nasal swab",
-    "saliva",
-    "whole blood",
-    "serum",
-    "plasma",
-    "blood",
+    N_("nasopharyngeal swab"),
+    N_("oropharyngeal swab"),
+    N_("nasal swab"),
+    N_("saliva"),
+    N_("whole blood"),
+    N_("serum"),
+    N_("plasma"),
+    N_("blood"),
 )
 TECHNOLOGIES = (
-    "real-time RT-PCR",
-    "RT-LAMP (isothermal)",
-    "lateral flow immunoassay",
-    "fluorescence immunoassay",
-    "enzyme immunoassay",
-    "point-of-care real-time PCR",
-    "automated extraction and real-time PCR",
-    "nucleic-acid extraction",
-    "specimen collection and transport",
+    N_("real-time RT-PCR"),
+    N_("RT-LAMP (isothermal)"),
+    N_("lateral flow immunoassay"),
+    N_("fluorescence immunoassay"),
+    N_("enzyme immunoassay"),
+    N_("point-of-care real-time PCR"),
+    N_("automated extraction and real-time PCR"),
+    N_("nucleic-acid extraction"),
+    N_("specimen collection and transport"),
 )
+_VOCABULARY = frozenset((*SPECIMEN_TYPES, *TECHNOLOGIES))
+
+
+def vocabulary_label(value: str | None) -> str | None:
+    """A specimen type or technology from the lists above, in the reader's language; a value
+    outside them (entered before the lists, or by a source) as stored."""
+    if value in _VOCABULARY:
+        return _(value)
+    return value
+
+
 DATE_PRECISIONS = ("day", "month", "year")
 UPLOAD_KINDS = {
     "certificate": _l("Certificate (checked by CAC staff)"),
@@ -380,6 +392,14 @@ class Product(TimestampMixin, Model):
     @property
     def specimen_types(self) -> list[str]:
         return [s.specimen_type for s in self.specimens]
+
+    @property
+    def specimen_labels(self) -> list[str]:
+        return [vocabulary_label(s) or s for s in self.specimen_types]
+
+    @property
+    def technology_label(self) -> str | None:
+        return vocabulary_label(self.technology)
 
     @property
     def public_approvals(self) -> list[Approval]:

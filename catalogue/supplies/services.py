@@ -30,6 +30,7 @@ from catalogue.supplies.models import (
     ProductSpecimen,
     Upload,
     category_label,
+    vocabulary_label,
 )
 
 FACETS = {
@@ -334,6 +335,8 @@ def _facet_columns(facet: str, filters: dict[str, list[str]]):
 def _facet_label(facet: str, value: str, label: str) -> str:
     if facet == "category":
         return category_label(label)
+    if facet in ("specimen", "technology"):
+        return vocabulary_label(label) or label
     return _FIXED_LABELS.get(facet, {}).get(value, label)
 
 

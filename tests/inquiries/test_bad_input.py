@@ -1,6 +1,7 @@
 """Bad input gets a clear 4xx and creates nothing; hostile markup is shown escaped everywhere."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -173,3 +174,25 @@ def test_quotation_needs_a_future_validity_and_a_price(client, login, world):
     )  # fmt: skip
     assert no_price.status_code == 400 and "Give a price." in no_price.get_data(as_text=True)
     assert len(inquiry.quotations) == 1
+
+
+def test_staff_see_a_quotation_sent_without_a_pdf(client, login, world):
+    """A maker may revise a quotation without a document: the staff page shows it, no link."""
+    from catalogue.inquiries import quotations
+
+    inquiry = world.inquiry_a
+    quotations.submit_quotation(
+        inquiry,
+        quotations.Offer(
+            currency="USD",
+            valid_until=date.today() + timedelta(days=30),
+            lines=[quotations.LineOffer(unit="test", unit_price=Decimal("2.4"))],
+        ),
+        actor=world.user_a,
+        via="portal",
+    )
+    db.session.commit()
+    login(world.staff)
+    response = client.get(f"/staff/inquiries/{inquiry.id}")
+    assert response.status_code == 200
+    assert "2.4" in response.get_data(as_text=True)
