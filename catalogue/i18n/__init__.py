@@ -160,6 +160,8 @@ def init_app(app: Flask) -> None:
             "page_language": code,
             "page_language_tag": language_tag(code),
             "page_direction": text_direction(code),
+            # For links to what carries words but is fetched on its own (chart images, PDFs).
+            "page_lang_arg": None if code == DEFAULT_LANGUAGE else code,
             "interface_languages": LANGUAGES,
             "language_alternates": language_alternates,
             "site_name": site_name,

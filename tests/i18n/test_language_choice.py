@@ -214,3 +214,22 @@ def test_a_maker_signing_in_without_a_choice_stays_korean_for_mail(client, make_
     )
     db.session.refresh(user)
     assert user.language is None
+
+
+def test_charts_are_drawn_in_the_pages_language(client):
+    """A chart image is fetched on its own: its address names the page's language."""
+    from pathlib import Path
+
+    from catalogue.content.seed import load_content_seed
+
+    load_content_seed(Path(__file__).resolve().parents[2] / "seed")
+    db.session.commit()
+    page = client.get("/?lang=ar").get_data(as_text=True)
+    charts = re.findall(r'<img class="img-fluid chart" src="([^"]+)"', page)
+    assert charts and all(src.endswith("lang=ar") for src in charts)
+    arabic = client.get(charts[0]).get_data(as_text=True)
+    english = client.get(charts[0].split("?")[0]).get_data(as_text=True)
+    assert "new cases" in english and "new cases" not in arabic
+    english_page = client.get("/").get_data(as_text=True)
+    english_charts = re.findall(r'class="img-fluid chart" src="([^"]+)"', english_page)
+    assert english_charts and not any("lang=" in src for src in english_charts)
