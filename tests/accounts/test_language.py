@@ -116,7 +116,7 @@ def test_the_language_form_needs_its_csrf_token(app_factory):
 def test_daily_updates_dates_are_iso_text_inputs_with_a_hint(seeded_client):
     page = seeded_client.get("/daily-updates/").get_data(as_text=True)
     assert 'type="date"' not in page
-    hint = re.search(r'<div id="date-hint"[^>]*>([^<]+)</div>', page)
+    hint = re.search(r'<div id="date-hint"[^>]*>(.*?)</div>', page, re.S)
     assert hint and "YYYY-MM-DD" in hint.group(1)
     for name in ("start", "end"):
         field = re.search(rf'<input id="{name}"[^>]*>', page).group(0)
