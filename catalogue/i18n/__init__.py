@@ -170,8 +170,9 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def vary_by_language(response):
         # Shared caches must not hand one reader's language to another (pages, suggestions,
-        # feeds, PDFs); what is English for everyone does not vary.
-        if not _english_only():
+        # feeds, PDFs); what is the same for everyone (API, data files, CSS, scripts) does not.
+        endpoint = request.endpoint or ""
+        if not _english_only() and endpoint != "static" and not endpoint.endswith(".static"):
             response.vary.add("Accept-Language")
             response.vary.add("Cookie")
         return response

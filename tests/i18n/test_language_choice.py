@@ -233,3 +233,11 @@ def test_charts_are_drawn_in_the_pages_language(client):
     english_page = client.get("/").get_data(as_text=True)
     english_charts = re.findall(r'class="img-fluid chart" src="([^"]+)"', english_page)
     assert english_charts and not any("lang=" in src for src in english_charts)
+
+
+def test_stylesheets_and_scripts_do_not_vary_by_language(client):
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200
+    assert "Accept-Language" not in response.headers.get("Vary", "")
+    page = client.get("/search/suggest?q=an")
+    assert "Accept-Language" in page.headers.get("Vary", "")

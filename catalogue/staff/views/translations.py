@@ -14,8 +14,8 @@ from catalogue.supplies.translations import Pages
 
 
 def _pages(noun: str, back: str, argument: str, object_id: int) -> Pages:
-    ids: dict[str, Any] = {argument: object_id}
     """The pages of one object: `noun` names its endpoints ("product": product_translations)."""
+    ids: dict[str, Any] = {argument: object_id}
     return Pages(
         side="staff",
         back=url_for(back, **ids),
